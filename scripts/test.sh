@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what a fresh clone lacks, then runs every suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-deps.sh
+bash scripts/setup-python.sh
+
+# node_modules/.bin first: the project's own Node 22 and tools.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node --version
+biome check .
+tsc --noEmit -p tsconfig.json
+vitest run
