@@ -12,7 +12,12 @@ export interface LakeStorage {
   uri(key: string): string;
 }
 
-export type LakeErrorCode = "NotFound" | "AccessDenied" | "Unreachable" | "InvalidLocation" | "WriteFailed";
+export type LakeErrorCode =
+  | "NotFound"
+  | "AccessDenied"
+  | "Unreachable"
+  | "InvalidLocation"
+  | "WriteFailed";
 
 /** A lake operation that failed, with a cause a person can act on. */
 export class LakeError extends Error {

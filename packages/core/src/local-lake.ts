@@ -9,7 +9,11 @@ export function localLake(rootPath: string): LakeStorage {
   const pathOf = (key: string): string => {
     const path = resolve(root, key);
     if (path !== root && !path.startsWith(root + sep)) {
-      throw new LakeError("InvalidLocation", `key ${JSON.stringify(key)} points outside the lake ${root}`, { key });
+      throw new LakeError(
+        "InvalidLocation",
+        `key ${JSON.stringify(key)} points outside the lake ${root}`,
+        { key },
+      );
     }
     return path;
   };
@@ -25,7 +29,7 @@ export function localLake(rootPath: string): LakeStorage {
         await writeFile(tmp, body);
         await rename(tmp, path);
       } catch (cause) {
-        await rm(tmp, { force: true });
+        await rm(tmp, { force: true }).catch(() => {}); // the write error matters, not the cleanup's
         throw fsError(cause, key, path, "write");
       }
     },
@@ -74,9 +78,8 @@ function fsError(cause: unknown, key: string, path: string, action: string): Lak
       { key, cause },
     );
   }
-  return new LakeError(
-    "WriteFailed",
-    `cannot ${action} ${path}: ${(cause as Error).message}`,
-    { key, cause },
-  );
+  return new LakeError("WriteFailed", `cannot ${action} ${path}: ${(cause as Error).message}`, {
+    key,
+    cause,
+  });
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/** The `b3` command: the local twin of the pipeline (DESIGN §6). */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LakeError, UsageError } from "@b3/core";
+import { type CliIo, EXIT, processIo } from "./cli-io.ts";
+import { extractCommand } from "./commands/extract.ts";
+
+const commands: Record<
+  string,
+  { summary: string; run: (args: string[], io: CliIo) => Promise<number> }
+> = {
+  extract: { summary: "download daily bars into raw/ingestion_date=D/", run: extractCommand },
+};
+
+const help = `Usage: b3 <command> [flags]   (npm run b3 -- <command> [flags])
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Run "b3 <command> --help" for a command's flags.`;
+
+/** Runs the command line `argv` and returns the exit code; never throws. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout.write(`${help}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`error: unknown command ${JSON.stringify(name)}\n\n${help}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  const e = error as Error & { code?: string };
+  if (error instanceof UsageError || e.code?.startsWith("ERR_PARSE_ARGS")) {
+    io.stderr.write(`error: ${e.message}\nRun with --help for usage.\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof LakeError) {
+    io.stderr.write(`error: ${e.message}\nnothing was written.\n`);
+    return EXIT.nothingWritten;
+  }
+  io.stderr.write(`error: ${e.stack ?? String(error)}\n`);
+  return EXIT.nothingWritten;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,29 @@
+/** What a command talks to: its output streams, environment and clock — passed in so commands run the same in tests. */
+import { styleText } from "node:util";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  /** The fetch Yahoo is reached through; tests point it at a local server. */
+  fetch: typeof fetch;
+}
+
+export const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  now: () => new Date(),
+  fetch: globalThis.fetch,
+});
+
+type Style = Parameters<typeof styleText>[0];
+
+/** `text` styled only when `stream` is a colour terminal (honours NO_COLOR / FORCE_COLOR). */
+export function paint(stream: CliIo["stderr"], style: Style, text: string): string {
+  return styleText(style, text, { validateStream: true, stream });
+}
+
+/** Exit codes of DESIGN §6. */
+export const EXIT = { ok: 0, nothingWritten: 1, usage: 2, partial: 3 } as const;

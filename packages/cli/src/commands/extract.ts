@@ -1,0 +1,171 @@
+/** `b3 extract`: download daily bars for a window and write the raw file of the run date into a local or S3 lake. */
+import { parseArgs } from "node:util";
+import {
+  createChartClient,
+  DEFAULT_TICKERS,
+  type ExtractReport,
+  extractToLake,
+  extractWindow,
+  LakeError,
+  type LakeStorage,
+  openLake,
+  parseTickers,
+  replayFetch,
+  type TickerOutcome,
+  UsageError,
+} from "@b3/core";
+import Table from "cli-table3";
+import { type CliIo, EXIT, paint } from "../cli-io.ts";
+import { defaultLake } from "../defaults.ts";
+
+export const extractHelp = `Usage: b3 extract [flags]
+
+Downloads daily bars from Yahoo for the window [--from, --date − 1] and writes
+raw/ingestion_date=<--date>/stocks_data.parquet into the lake.
+
+Flags:
+  --date D          run date YYYY-MM-DD (default: today in America/Sao_Paulo)
+  --from D0         first trade date (default: the day before --date, minus 6 months)
+  --tickers A,B     Yahoo symbols (default: $B3_TICKERS or ${DEFAULT_TICKERS.join(",")})
+  --lake PATH|s3://bucket[/prefix]
+                    where the lake is (default: $B3_LAKE or .lake/ at the repository root)
+  --replay DIR      answer Yahoo requests from DIR/<SYMBOL>.json (recorded chart bodies), offline
+  --concurrency N   tickers downloaded at once (default 8)
+  --timeout S       seconds before one Yahoo request is abandoned (default 15)
+  --json            print the report as JSON instead of a table
+  -h, --help        show this help
+
+Exit codes: 0 all tickers written; 3 some tickers failed, the rest written;
+1 nothing written; 2 usage error.`;
+
+export const extractFlags = {
+  date: { type: "string" },
+  from: { type: "string" },
+  tickers: { type: "string" },
+  lake: { type: "string" },
+  replay: { type: "string" },
+  concurrency: { type: "string" },
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export async function extractCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: extractFlags, allowPositionals: false });
+  if (values.help) {
+    io.stdout.write(`${extractHelp}\n`);
+    return EXIT.ok;
+  }
+  const report = await runExtract(values, io);
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+  return report.exitCode;
+}
+
+export type ExtractValues = {
+  date?: string | undefined;
+  from?: string | undefined;
+  tickers?: string | undefined;
+  lake?: string | undefined;
+  replay?: string | undefined;
+  concurrency?: string | undefined;
+  timeout?: string | undefined;
+};
+
+/** Parses the extract flags and runs the extract step, reporting progress per ticker on a TTY. */
+export async function runExtract(values: ExtractValues, io: CliIo): Promise<ExtractReport> {
+  const window = extractWindow({ runDate: values.date, from: values.from, now: io.now() });
+  const tickerList = values.tickers ?? io.env.B3_TICKERS;
+  const tickers =
+    tickerList === undefined
+      ? [...DEFAULT_TICKERS]
+      : parseTickers(tickerList, values.tickers === undefined ? "B3_TICKERS" : "--tickers");
+  const concurrency = positiveInt(values.concurrency, "--concurrency", 8);
+  const timeoutMs = positiveInt(values.timeout, "--timeout", 15) * 1000;
+  const lake = openLakeArg(values.lake ?? defaultLake(io.env));
+  const fetchChart = createChartClient({
+    fetch: values.replay === undefined ? io.fetch : replayFetch(values.replay),
+    timeoutMs,
+    concurrency,
+  });
+  const progress = io.stderr.isTTY === true;
+  if (progress) {
+    io.stderr.write(
+      `extracting ${tickers.length} ticker(s), ${window.from} → ${window.to}, into ${lake.root}\n`,
+    );
+  }
+  return extractToLake({
+    tickers,
+    window,
+    lake,
+    fetchChart,
+    concurrency,
+    now: io.now,
+    onOutcome: progress ? (o) => io.stderr.write(progressLine(o, io)) : undefined,
+  });
+}
+
+/** A malformed lake location is a usage error (exit 2), not a failed write. */
+function openLakeArg(location: string): LakeStorage {
+  try {
+    return openLake(location);
+  } catch (error) {
+    if (error instanceof LakeError) throw new UsageError(`--lake ${error.message}`);
+    throw error;
+  }
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive whole number`);
+  }
+  return n;
+}
+
+function progressLine(o: TickerOutcome, io: CliIo): string {
+  return o.status === "ok"
+    ? `  ${paint(io.stderr, "green", "✓")} ${o.ticker} ${o.rows} sessions\n`
+    : `  ${paint(io.stderr, "red", "✗")} ${o.ticker} ${o.kind}\n`;
+}
+
+/** The summary table and, for failed tickers, cause and action. */
+export function renderReport(report: ExtractReport): string {
+  const table = new Table({
+    head: ["ticker", "status", "sessions", "first", "last", "attempts"],
+    style: { head: [], border: [] },
+  });
+  for (const o of report.outcomes) {
+    table.push(
+      o.status === "ok"
+        ? [o.ticker, "ok", o.rows, o.firstDate, o.lastDate, o.attempts]
+        : [o.ticker, o.kind, 0, "", "", o.attempts],
+    );
+  }
+  const lines = [
+    `window ${report.window.from} → ${report.window.to} (run date ${report.window.runDate})`,
+    table.toString(),
+  ];
+  lines.push(...failureLines(report.outcomes));
+  lines.push(
+    report.location === undefined
+      ? "nothing written: no ticker succeeded"
+      : `wrote ${report.rowsWritten} rows to ${report.location}`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** One error line per distinct cause: five tickers failing the same way read as one problem. */
+function failureLines(outcomes: readonly TickerOutcome[]): string[] {
+  const byCause = new Map<string, { tickers: string[]; action: string }>();
+  for (const o of outcomes) {
+    if (o.status !== "failed") continue;
+    const group = byCause.get(o.reason) ?? { tickers: [], action: o.action };
+    group.tickers.push(o.ticker);
+    byCause.set(o.reason, group);
+  }
+  return [...byCause].map(
+    ([cause, { tickers, action }]) =>
+      `error: ${tickers.join(", ")}: ${cause}\n  what to do: ${action}`,
+  );
+}

@@ -1,0 +1,274 @@
+/** A lake in an S3 bucket (optionally under a key prefix): each write is one PutObject, which S3 makes visible whole or not at all. */
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { LakeError, type LakeStorage } from "./lake-storage.ts";
+
+export interface S3LakeOptions {
+  bucket: string;
+  client: S3Client;
+  /** Key prefix the lake lives under, e.g. `prod/lake`; leading and trailing slashes are ignored. */
+  prefix?: string;
+  /** Keys per ListObjectsV2 page (S3's maximum and default is 1000); smaller only to exercise pagination. */
+  listPageSize?: number;
+}
+
+export function s3Lake(options: S3LakeOptions): LakeStorage {
+  const { bucket, client, listPageSize } = options;
+  const lakePrefix = normalizePrefix(options.prefix ?? "");
+  const objectKeyOf = (key: string): string => {
+    const segments = key.split("/");
+    if (key === "" || key.startsWith("/") || segments.some((s) => s === "." || s === "..")) {
+      throw new LakeError(
+        "InvalidLocation",
+        `key ${JSON.stringify(key)} is not a lake-relative key inside s3://${bucket}/${lakePrefix}`,
+        { key },
+      );
+    }
+    return lakePrefix + key;
+  };
+  const where = { bucket, lakePrefix };
+  return {
+    root: `s3://${bucket}${lakePrefix === "" ? "" : `/${lakePrefix.slice(0, -1)}`}`,
+    uri: (key) => `s3://${bucket}/${objectKeyOf(key)}`,
+    async put(key, body, putOptions) {
+      const objectKey = objectKeyOf(key);
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: objectKey,
+            Body: body,
+            ContentType: putOptions?.contentType ?? "application/octet-stream",
+          }),
+        );
+      } catch (cause) {
+        throw s3Error(cause, { ...where, key, objectKey, action: "write" });
+      }
+    },
+    async get(key) {
+      const objectKey = objectKeyOf(key);
+      try {
+        const response = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: objectKey }),
+        );
+        if (response.Body === undefined) return new Uint8Array();
+        // Reading the body is part of the request: a connection dropped mid-body must map like any other failure.
+        return await response.Body.transformToByteArray();
+      } catch (cause) {
+        throw s3Error(cause, { ...where, key, objectKey, action: "read" });
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      try {
+        const pages = paginateListObjectsV2(
+          { client, ...(listPageSize === undefined ? {} : { pageSize: listPageSize }) },
+          { Bucket: bucket, Prefix: lakePrefix + prefix },
+        );
+        for await (const page of pages) {
+          for (const object of page.Contents ?? []) {
+            if (object.Key !== undefined) keys.push(object.Key.slice(lakePrefix.length));
+          }
+        }
+      } catch (cause) {
+        throw s3Error(cause, {
+          ...where,
+          key: prefix,
+          objectKey: lakePrefix + prefix,
+          action: "list",
+        });
+      }
+      // S3 orders by UTF-8 bytes; sort again so the order is the same as the local lake's.
+      return keys.sort();
+    },
+  };
+}
+
+/**
+ * An S3 client with bounded retries and timeouts, so an unreachable endpoint fails in seconds rather than hanging a run.
+ * The endpoint comes from `options.endpoint`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (moto, MinIO, LocalStack);
+ * a custom endpoint gets path-style addressing because local servers do not resolve `bucket.host` names.
+ */
+export function createS3Client(options?: { endpoint?: string; region?: string }): S3Client {
+  const endpoint =
+    options?.endpoint ??
+    nonEmpty(process.env.AWS_ENDPOINT_URL_S3) ??
+    nonEmpty(process.env.AWS_ENDPOINT_URL);
+  const region =
+    options?.region ??
+    nonEmpty(process.env.AWS_REGION) ??
+    nonEmpty(process.env.AWS_DEFAULT_REGION) ??
+    "us-east-1";
+  return new S3Client({
+    region,
+    ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
+    maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: 3_000,
+      // socketTimeout is the inactivity timer: it cuts a silent server off without capping a slow but moving upload.
+      // (requestTimeout caps the whole request and, in this SDK version, only logs a warning unless told to throw.)
+      socketTimeout: 10_000,
+    },
+  });
+}
+
+const networkErrorCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+const rejectedCredentialErrorNames = new Set([
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+]);
+const wrongRegionErrorNames = new Set(["PermanentRedirect", "AuthorizationHeaderMalformed"]);
+const permissionOf = {
+  write: "s3:PutObject",
+  read: "s3:GetObject",
+  list: "s3:ListBucket",
+} as const;
+
+interface FailedRequest {
+  bucket: string;
+  lakePrefix: string;
+  key: string;
+  objectKey: string;
+  action: "write" | "read" | "list";
+}
+
+function s3Error(cause: unknown, request: FailedRequest): LakeError {
+  const { bucket, lakePrefix, key, objectKey, action } = request;
+  const target = `s3://${bucket}/${objectKey}`;
+  const what = `cannot ${action} ${target}`;
+  const failure = (typeof cause === "object" && cause !== null ? cause : {}) as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
+  };
+  const { name = "", message = String(cause) } = failure;
+  const { httpStatusCode: status, attempts, requestId } = failure.$metadata ?? {};
+  const networkCode = networkErrorCodeOf(cause);
+  const options = { key, cause };
+
+  if (networkCode !== undefined || name === "TimeoutError") {
+    const address = addressOf(cause);
+    const tries = attempts === undefined ? "" : `, ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    return new LakeError(
+      "Unreachable",
+      `${what}: S3${address === undefined ? "" : ` at ${address}`} did not answer (${networkCode ?? name}${tries}): ` +
+        "check the network, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL if you set one",
+      options,
+    );
+  }
+  if (name === "NoSuchBucket" || name === "InvalidBucketName") {
+    return new LakeError(
+      "InvalidLocation",
+      `${what}: bucket ${bucket} does not exist in this account and region: check the bucket name in --lake / B3_LAKE and AWS_REGION`,
+      options,
+    );
+  }
+  if (wrongRegionErrorNames.has(name) || status === 301) {
+    return new LakeError(
+      "InvalidLocation",
+      `${what}: bucket ${bucket} is in another region: set AWS_REGION to the bucket's region`,
+      options,
+    );
+  }
+  if (action === "read" && (name === "NoSuchKey" || name === "NotFound" || status === 404)) {
+    return new LakeError("NotFound", `${target} does not exist`, options);
+  }
+  if (name === "CredentialsProviderError") {
+    return new LakeError(
+      "AccessDenied",
+      `${what}: found no AWS credentials (${message}): set AWS_PROFILE or the AWS_* credential variables`,
+      options,
+    );
+  }
+  if (rejectedCredentialErrorNames.has(name)) {
+    return new LakeError(
+      "AccessDenied",
+      `${what}: AWS did not accept the credentials (${name}): check AWS_PROFILE or the AWS_* credential variables, or renew the session`,
+      options,
+    );
+  }
+  if (name === "AccessDenied" || status === 403) {
+    const resource =
+      action === "list"
+        ? `arn:aws:s3:::${bucket}`
+        : `s3://${bucket}/${lakePrefix}${topFolderOf(key)}*`;
+    const hint =
+      action === "read"
+        ? " (S3 also answers 403 for a missing key when the role may not s3:ListBucket)"
+        : "";
+    return new LakeError(
+      "AccessDenied",
+      `${what}: access denied: check that the role may ${permissionOf[action]} on ${resource}${hint}`,
+      options,
+    );
+  }
+  // Anything else (5xx after the SDK's retries, a body cut short…): keep what S3 said and the request id for a support case.
+  const http = [
+    status === undefined ? undefined : `HTTP ${status}`,
+    requestId === undefined ? undefined : `request id ${requestId}`,
+  ].filter((part) => part !== undefined);
+  return new LakeError(
+    "WriteFailed",
+    `${what}: ${name === "" ? "" : `${name}: `}${message}${http.length === 0 ? "" : ` (${http.join(", ")})`}`,
+    options,
+  );
+}
+
+/** The Node network error code of `cause`, looking inside the AggregateError that dual-stack connection attempts throw. */
+function networkErrorCodeOf(cause: unknown): string | undefined {
+  if (typeof cause !== "object" || cause === null) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === "string" && networkErrorCodes.has(code)) return code;
+  const inner = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(inner)) {
+    for (const error of inner) {
+      const innerCode = networkErrorCodeOf(error);
+      if (innerCode !== undefined) return innerCode;
+    }
+  }
+  return undefined;
+}
+
+function addressOf(cause: unknown): string | undefined {
+  if (typeof cause !== "object" || cause === null) return undefined;
+  const { address, port, hostname } = cause as {
+    address?: unknown;
+    port?: unknown;
+    hostname?: unknown;
+  };
+  if (typeof address === "string") return typeof port === "number" ? `${address}:${port}` : address;
+  if (typeof hostname === "string") return hostname;
+  const inner = (cause as { errors?: unknown }).errors;
+  return Array.isArray(inner) && inner.length > 0 ? addressOf(inner[0]) : undefined;
+}
+
+/** `raw/ingestion_date=D/x.parquet` → `raw/`: IAM grants are usually written per lake folder. */
+function topFolderOf(key: string): string {
+  const slash = key.indexOf("/");
+  return slash === -1 ? "" : key.slice(0, slash + 1);
+}
+
+function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, "");
+  return trimmed === "" ? "" : `${trimmed}/`;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

@@ -1,0 +1,161 @@
+/** Daily bars of one symbol from Yahoo's v8 chart API through yahoo-finance2 (chart module only), validated with zod. */
+import createYahooFinance from "yahoo-finance2/createYahooFinance";
+import chart from "yahoo-finance2/modules/chart";
+import { z } from "zod";
+import type { ExtractWindow } from "./extract-window.ts";
+
+const price = z.number().finite().nullish();
+const chartQuote = z.object({
+  date: z.date(),
+  open: price,
+  high: price,
+  low: price,
+  close: price,
+  adjclose: price,
+  volume: z.number().int().nullish(),
+});
+const chartResult = z.object({
+  meta: z.looseObject({ symbol: z.string(), exchangeTimezoneName: z.string().optional() }),
+  quotes: z.array(chartQuote),
+});
+export type ChartQuote = z.infer<typeof chartQuote>;
+export type ChartResult = z.infer<typeof chartResult>;
+
+/** Why a symbol's download failed; `retryable` kinds are retried with backoff. */
+export type YahooFailureKind =
+  | "not_found"
+  | "rate_limited"
+  | "server_error"
+  | "unreachable"
+  | "timeout"
+  | "invalid_response";
+
+/** A failed chart download, classified so callers can say what to do. */
+export class YahooChartError extends Error {
+  override name = "YahooChartError";
+  readonly kind: YahooFailureKind;
+  readonly symbol: string;
+  constructor(kind: YahooFailureKind, symbol: string, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.symbol = symbol;
+  }
+  get retryable(): boolean {
+    return (
+      this.kind === "rate_limited" ||
+      this.kind === "server_error" ||
+      this.kind === "unreachable" ||
+      this.kind === "timeout"
+    );
+  }
+}
+
+export interface ChartClientOptions {
+  /** The fetch Yahoo is reached through (a replay, a test server, or the global fetch). */
+  fetch?: typeof fetch;
+  /** Abort one HTTP request after this many milliseconds. Default 15 000. */
+  timeoutMs?: number;
+  /** Requests in flight at once inside yahoo-finance2's own queue. Default 8. */
+  concurrency?: number;
+}
+
+export type FetchChart = (symbol: string, window: ExtractWindow) => Promise<ChartResult>;
+
+const YahooFinance = createYahooFinance({ modules: { chart } });
+const silentLogger = { info() {}, warn() {}, error() {}, debug() {}, dir() {} };
+
+/** Creates a function that downloads one symbol's daily chart for a window; failures are `YahooChartError`s. */
+export function createChartClient(options: ChartClientOptions = {}): FetchChart {
+  const { timeoutMs = 15_000, concurrency = 8 } = options;
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  // Each request gets its own deadline, so one stalled connection cannot hold a run hostage.
+  const timedFetch: typeof fetch = (input, init) =>
+    baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const yahoo = new YahooFinance({
+    fetch: timedFetch,
+    versionCheck: false, // it would call the npm registry on validation errors
+    queue: { concurrency },
+    validation: { logErrors: false, logOptionsErrors: false },
+    logger: silentLogger,
+  });
+  return async (symbol, window) => {
+    let result: unknown;
+    try {
+      // yahoo-finance2's own schema rejects real bodies (e.g. meta without regularMarketPrice);
+      // we validate exactly the fields we use with zod below instead.
+      result = await yahoo.chart(
+        symbol,
+        { period1: window.period1, period2: window.period2, interval: "1d", events: "" },
+        { validateResult: false },
+      );
+    } catch (error) {
+      throw classify(symbol, error, timeoutMs);
+    }
+    const parsed = chartResult.safeParse(result);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new YahooChartError(
+        "invalid_response",
+        symbol,
+        `Yahoo's chart for ${symbol} failed validation at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+        parsed.error,
+      );
+    }
+    return parsed.data;
+  };
+}
+
+function classify(symbol: string, error: unknown, timeoutMs: number): YahooChartError {
+  const e = error as { name?: string; message?: string; code?: unknown; cause?: unknown };
+  const message = e.message ?? String(error);
+  if (e.name === "HTTPError" && typeof e.code === "number") {
+    if (e.code === 404) return notFound(symbol, error);
+    if (e.code === 429) {
+      return new YahooChartError(
+        "rate_limited",
+        symbol,
+        "Yahoo answered 429 Too Many Requests",
+        error,
+      );
+    }
+    if (e.code >= 500) {
+      return new YahooChartError("server_error", symbol, `Yahoo answered HTTP ${e.code}`, error);
+    }
+    return new YahooChartError(
+      "invalid_response",
+      symbol,
+      `Yahoo answered HTTP ${e.code}: ${message}`,
+      error,
+    );
+  }
+  if (/no data found|symbol may be delisted|not found/i.test(message))
+    return notFound(symbol, error);
+  if (e.name === "TimeoutError" || e.name === "AbortError") {
+    return new YahooChartError(
+      "timeout",
+      symbol,
+      `no answer from Yahoo within ${timeoutMs / 1000} s`,
+      error,
+    );
+  }
+  if (e.name === "TypeError" && /fetch failed/i.test(message)) {
+    const { code: errno, hostname } = (e.cause ?? {}) as { code?: string; hostname?: string };
+    const code = errno ? ` (${[errno, hostname].filter(Boolean).join(" ")})` : "";
+    return new YahooChartError("unreachable", symbol, `Yahoo unreachable${code}`, error);
+  }
+  return new YahooChartError(
+    "invalid_response",
+    symbol,
+    `Yahoo's answer could not be read: ${message}`,
+    error,
+  );
+}
+
+function notFound(symbol: string, cause: unknown): YahooChartError {
+  return new YahooChartError(
+    "not_found",
+    symbol,
+    "Yahoo has no data for this symbol (it may be delisted or mistyped)",
+    cause,
+  );
+}

@@ -1,0 +1,339 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createChartClient,
+  type ExtractReport,
+  extractToLake,
+  extractWindow,
+  type LakeStorage,
+  localLake,
+  replayFetch,
+} from "../src/index.ts";
+import { type ChartBody, FIXTURES, loadBody } from "./chart-bodies.ts";
+import { type FakeYahoo, type Misbehaviour, startFakeYahoo } from "./fake-yahoo.ts";
+
+// PETR4's recorded history holds 2017-12-18 → 2020-07-15; this window is its first weeks.
+const window = extractWindow({ runDate: "2018-01-10", from: "2017-12-18" });
+const NOW = new Date("2018-01-10T09:00:00Z");
+const fastRetry = { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 20 };
+
+let dir: string;
+let lake: LakeStorage;
+let yahoo: FakeYahoo | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "b3-extract-"));
+  lake = localLake(dir);
+});
+afterEach(async () => {
+  await yahoo?.close();
+  yahoo = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(
+  tickers: string[],
+  script: Record<string, Misbehaviour[]> = {},
+  timeoutMs = 2_000,
+): Promise<ExtractReport> {
+  yahoo = await startFakeYahoo({ replayDir: FIXTURES, script });
+  return extractToLake({
+    tickers,
+    window,
+    lake,
+    now: () => NOW,
+    retry: fastRetry,
+    fetchChart: createChartClient({ fetch: yahoo.fetch, timeoutMs }),
+  });
+}
+
+async function readRaw(): Promise<Record<string, unknown>[]> {
+  const bytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+  return parquetReadObjects({ file: bytes.buffer as ArrayBuffer });
+}
+
+async function lakeFiles(): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String).sort();
+}
+
+describe("extractToLake with recorded Yahoo bodies", () => {
+  it("writes one raw file with every session of the window, real prices, one row per day", async () => {
+    const report = await run(["PETR4.SA", "ITUB4.SA"]);
+    expect(report.exitCode).toBe(0);
+    expect(report.key).toBe("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    const rows = await readRaw();
+    const petr = rows.filter((r) => r.ticker === "PETR4.SA");
+    // 2017-12-18 … 2018-01-09, holidays included as Yahoo sends them (judging them is the transform's job).
+    expect(petr.map((r) => (r.trade_date as Date).toISOString().slice(0, 10))).toEqual([
+      "2017-12-18",
+      "2017-12-19",
+      "2017-12-20",
+      "2017-12-21",
+      "2017-12-22",
+      "2017-12-25",
+      "2017-12-26",
+      "2017-12-27",
+      "2017-12-28",
+      "2017-12-29",
+      "2018-01-02",
+      "2018-01-03",
+      "2018-01-04",
+      "2018-01-05",
+      "2018-01-08",
+      "2018-01-09",
+    ]);
+    const first = petr[0];
+    expect(first).toMatchObject({ ticker: "PETR4.SA", volume: 42_760_400n });
+    expect(first?.open).toBeCloseTo(15.16, 2);
+    expect(first?.close).toBeCloseTo(15.22, 2);
+    expect(first?.ingested_at).toEqual(NOW);
+    // The 2017-12-25 holiday: flat, zero volume, kept as sent.
+    const christmas = petr.find((r) =>
+      (r.trade_date as Date).toISOString().startsWith("2017-12-25"),
+    );
+    expect(christmas?.volume).toBe(0n);
+    expect(christmas?.open).toBe(christmas?.close);
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({ ticker: "PETR4.SA", status: "ok", rows: 16, attempts: 1 }),
+      expect.objectContaining({ ticker: "ITUB4.SA", status: "ok", rows: 16, attempts: 1 }),
+    ]);
+    expect(rows).toHaveLength(32);
+  });
+
+  it("writes Parquet with the logical types of DESIGN §4, as hyparquet and DuckDB read them", async () => {
+    await run(["PETR4.SA"]);
+    const bytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    const meta = parquetMetadata(bytes.buffer as ArrayBuffer);
+    const schema = Object.fromEntries(meta.schema.slice(1).map((s) => [s.name, s]));
+    expect(schema.ticker).toMatchObject({
+      type: "BYTE_ARRAY",
+      repetition_type: "REQUIRED",
+      logical_type: { type: "STRING" },
+    });
+    expect(schema.trade_date).toMatchObject({
+      type: "INT32",
+      repetition_type: "REQUIRED",
+      logical_type: { type: "DATE" },
+    });
+    expect(schema.volume).toMatchObject({ type: "INT64", repetition_type: "OPTIONAL" });
+    expect(schema.ingested_at).toMatchObject({
+      type: "INT64",
+      repetition_type: "REQUIRED",
+      logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" },
+    });
+    for (const name of ["open", "high", "low", "close", "adj_close"]) {
+      expect(schema[name]).toMatchObject({ type: "DOUBLE", repetition_type: "OPTIONAL" });
+    }
+    expect(meta.row_groups[0]?.columns[0]?.meta_data?.codec).toBe("SNAPPY");
+
+    const duck = await (await DuckDBInstance.create(":memory:")).connect();
+    const path = lake.uri("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    const described = await duck.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet('${path}', hive_partitioning = false)`,
+    );
+    expect(described.getRowObjectsJson().map((r) => [r.column_name, r.column_type])).toEqual([
+      ["ticker", "VARCHAR"],
+      ["trade_date", "DATE"],
+      ["open", "DOUBLE"],
+      ["high", "DOUBLE"],
+      ["low", "DOUBLE"],
+      ["close", "DOUBLE"],
+      ["adj_close", "DOUBLE"],
+      ["volume", "BIGINT"],
+      ["ingested_at", "TIMESTAMP WITH TIME ZONE"],
+    ]);
+    const sums = await duck.runAndReadAll(
+      `SELECT count(*)::INT AS n, min(trade_date)::VARCHAR AS first, sum(volume)::BIGINT AS volume,
+              epoch_ms(max(ingested_at)) AS ingested FROM '${path}'`,
+    );
+    const [row] = sums.getRowObjectsJson();
+    expect(row).toMatchObject({ n: 16, first: "2017-12-18", ingested: String(NOW.getTime()) });
+    expect(Number(row?.volume)).toBeGreaterThan(0);
+  });
+
+  it("re-running replaces the file whole and identically", async () => {
+    await run(["PETR4.SA"]);
+    const firstBytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    await yahoo?.close();
+    await run(["PETR4.SA"]);
+    const secondBytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    expect(Buffer.from(secondBytes).equals(Buffer.from(firstBytes))).toBe(true);
+    expect(await lakeFiles()).toEqual([
+      "raw",
+      "raw/ingestion_date=2018-01-10",
+      "raw/ingestion_date=2018-01-10/stocks_data.parquet",
+    ]);
+  });
+});
+
+describe("bad answers from Yahoo", () => {
+  it("an unknown or delisted ticker fails alone with Yahoo's 404; the others are written (exit 3)", async () => {
+    const report = await run(["PETR4.SA", "XXXX9.SA"]);
+    expect(report.exitCode).toBe(3);
+    const failed = report.outcomes.find((o) => o.ticker === "XXXX9.SA");
+    expect(failed).toMatchObject({ status: "failed", kind: "not_found", attempts: 1 });
+    expect(failed).toHaveProperty(
+      "reason",
+      expect.stringMatching(/no data .*delisted or mistyped/),
+    );
+    expect(failed).toHaveProperty("action", expect.stringMatching(/--tickers/));
+    expect(new Set((await readRaw()).map((r) => r.ticker))).toEqual(new Set(["PETR4.SA"]));
+  });
+
+  it("retries 429 with backoff and gives up after a bounded number of attempts", async () => {
+    const tooMany = Array.from({ length: 10 }, () => ({ status: 429, body: "Too Many Requests" }));
+    const report = await run(["PETR4.SA", "ITUB4.SA"], { "ITUB4.SA": tooMany });
+    expect(report.outcomes[1]).toMatchObject({
+      ticker: "ITUB4.SA",
+      kind: "rate_limited",
+      attempts: 4,
+    });
+    expect(yahoo?.requests.filter((s) => s === "ITUB4.SA")).toHaveLength(4);
+    expect(report.exitCode).toBe(3);
+    expect(report.outcomes[0]).toMatchObject({ status: "ok", rows: 16 });
+  });
+
+  it("a 429 or 500 that clears is retried into success", async () => {
+    const report = await run(["PETR4.SA"], {
+      "PETR4.SA": [{ status: 429 }, { status: 500, body: "oops" }, { status: 503 }],
+    });
+    expect(report.exitCode).toBe(0);
+    expect(report.outcomes[0]).toMatchObject({ status: "ok", attempts: 4, rows: 16 });
+  });
+
+  it("repeated 500s fail the ticker as a Yahoo server error", async () => {
+    const report = await run(["PETR4.SA"], {
+      "PETR4.SA": Array(5).fill({ status: 500, body: "oops" }),
+    });
+    expect(report.outcomes[0]).toMatchObject({ kind: "server_error", attempts: 4 });
+    expect(report.outcomes[0]).toHaveProperty(
+      "reason",
+      "Yahoo answered HTTP 500 (after 4 attempts)",
+    );
+    expect(report.exitCode).toBe(1);
+    expect(report.key).toBeUndefined();
+    expect(await lakeFiles()).toEqual([]);
+  });
+
+  it("garbage JSON is an invalid response, not retried", async () => {
+    const report = await run(["PETR4.SA"], {
+      "PETR4.SA": [{ status: 200, body: "{not json", contentType: "application/json" }],
+    });
+    expect(report.outcomes[0]).toMatchObject({ kind: "invalid_response", attempts: 1 });
+    expect(report.outcomes[0]).toHaveProperty("reason", expect.stringMatching(/not parsable/));
+  });
+
+  it("a body failing validation names the field", async () => {
+    const body = loadBody("PETR4.SA");
+    const quote = body.chart.result[0]?.indicators.quote[0];
+    if (quote?.close) (quote.close as unknown[])[0] = "n/a"; // text where a price belongs
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ json: body }] });
+    expect(report.outcomes[0]).toMatchObject({ kind: "invalid_response" });
+    expect(report.outcomes[0]).toHaveProperty(
+      "reason",
+      expect.stringMatching(/validation at quotes\.\d+\.close/),
+    );
+  });
+
+  it("a request with no answer times out, is retried, then fails as a timeout", async () => {
+    const hang = Array.from({ length: 4 }, () => ({ hang: true as const }));
+    const started = Date.now();
+    const report = await run(["PETR4.SA", "ITUB4.SA"], { "PETR4.SA": hang }, 150);
+    expect(report.outcomes[0]).toMatchObject({ kind: "timeout", attempts: 4 });
+    expect(report.outcomes[0]).toHaveProperty(
+      "reason",
+      "no answer from Yahoo within 0.15 s (after 4 attempts)",
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report.exitCode).toBe(3);
+  });
+
+  it("an all-null series gives no sessions, with the reason", async () => {
+    const body = loadBody("PETR4.SA");
+    const result = body.chart.result[0];
+    for (const series of [
+      ...(result?.indicators.quote ?? []),
+      ...(result?.indicators.adjclose ?? []),
+    ]) {
+      for (const key of Object.keys(series)) series[key] = (series[key] ?? []).map(() => null);
+    }
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ json: body }] });
+    expect(report.outcomes[0]).toMatchObject({
+      kind: "no_sessions",
+      reason: expect.stringMatching(/all \d+ bars .* no prices/),
+    });
+    expect(report.exitCode).toBe(1);
+    expect(await lakeFiles()).toEqual([]);
+  });
+
+  it("duplicate bars for one day keep the last one Yahoo sent", async () => {
+    const body: ChartBody = loadBody("PETR4.SA");
+    const result = body.chart.result[0];
+    const ts = result?.timestamp ?? [];
+    const quote = result?.indicators.quote[0] ?? {};
+    const i = ts.indexOf(Date.parse("2017-12-18T13:00:00Z") / 1000);
+    // A second bar for 2017-12-18, six hours later, with another close.
+    ts.splice(i + 1, 0, (ts[i] ?? 0) + 6 * 3600);
+    for (const key of Object.keys(quote)) quote[key]?.splice(i + 1, 0, quote[key]?.[i] ?? null);
+    quote.close?.splice(i + 1, 1, 99.5);
+    result?.indicators.adjclose?.[0]?.adjclose?.splice(i + 1, 0, 99.4);
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ json: body }] });
+    expect(report.outcomes[0]).toMatchObject({ status: "ok", rows: 16, duplicateBars: 1 });
+    const rows = await readRaw();
+    const dec18 = rows.filter((r) => (r.trade_date as Date).toISOString().startsWith("2017-12-18"));
+    expect(dec18).toHaveLength(1);
+    expect(dec18[0]).toMatchObject({ close: 99.5, adj_close: 99.4 });
+  });
+
+  it("a window with no sessions fails the ticker with what to do", async () => {
+    yahoo = await startFakeYahoo({ replayDir: FIXTURES });
+    const report = await extractToLake({
+      tickers: ["PETR4.SA"],
+      // PETR4's recording starts 2017-12-18: nothing in early December.
+      window: extractWindow({ runDate: "2017-12-10", from: "2017-12-01" }),
+      lake,
+      retry: fastRetry,
+      fetchChart: createChartClient({ fetch: yahoo.fetch }),
+    });
+    expect(report.outcomes[0]).toMatchObject({
+      kind: "no_sessions",
+      reason: "Yahoo sent no session between 2017-12-01 and 2017-12-09",
+      action: expect.stringMatching(/earlier --from/),
+    });
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("the real recorded body with a null first bar and an unfinished session parses", async () => {
+    const report = await extractToLake({
+      tickers: ["600497.SS"],
+      window: extractWindow({ runDate: "2017-11-27", from: "2017-11-01" }),
+      lake,
+      now: () => NOW,
+      fetchChart: createChartClient({
+        fetch: async (input) =>
+          replayFetch(FIXTURES)(
+            String(input).replace("600497.SS", "real-body-600497.SS-with-nulls"),
+          ),
+      }),
+    });
+    expect(report.outcomes[0]).toMatchObject({ status: "ok", emptyBars: 1 });
+    const rows = await parquetReadObjects({
+      file: (await lake.get("raw/ingestion_date=2017-11-27/stocks_data.parquet"))
+        .buffer as ArrayBuffer,
+    });
+    // Shanghai's dates, from Yahoo's exchangeTimezoneName; today's unfinished bar (11-27) is outside the window.
+    expect(rows.map((r) => (r.trade_date as Date).toISOString().slice(0, 10))).toEqual([
+      "2017-11-16",
+      "2017-11-17",
+      "2017-11-20",
+      "2017-11-21",
+      "2017-11-22",
+      "2017-11-23",
+      "2017-11-24",
+    ]);
+    expect(rows[0]).toMatchObject({ volume: 34_039_227n });
+  });
+});
