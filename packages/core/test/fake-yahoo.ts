@@ -9,6 +9,9 @@ export type Misbehaviour =
   | { hang: true }
   | { json: unknown };
 
+// Captured at load: tests may replace globalThis.fetch with this server's own fetch.
+const realFetch = globalThis.fetch;
+
 export interface FakeYahooOptions {
   /** Folder of recorded bodies (`<SYMBOL>.json`). */
   replayDir: string;
@@ -80,7 +83,7 @@ export async function startFakeYahoo(options: FakeYahooOptions): Promise<FakeYah
     requests,
     fetch: (input, init) => {
       const original = new URL(input instanceof Request ? input.url : String(input));
-      return fetch(`${base}${original.pathname}${original.search}`, init);
+      return realFetch(`${base}${original.pathname}${original.search}`, init);
     },
     close: async () => {
       for (const res of pending) res.destroy();

@@ -109,7 +109,6 @@ describe("localLake", () => {
     expect(await allFiles(root)).toEqual([join(key, "occupant")]);
   });
 
-
   it("leaves nothing behind when a parent of the key is a regular file", async () => {
     await lake.put("raw/not-a-folder", new Uint8Array([1]));
 

@@ -1,8 +1,9 @@
 /** Scheduled extract: today's window for the configured tickers into s3://<DataLake>/raw/; fails the invocation when no ticker succeeded. */
-import { S3Client } from "@aws-sdk/client-s3";
+
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
   createChartClient,
+  createS3Client,
   extractToLake,
   extractWindow,
   reportSummary,
@@ -12,7 +13,8 @@ import {
 import { Resource } from "sst";
 
 const logger = new Logger({ serviceName: "b3-extract" });
-const s3 = new S3Client({});
+// Module scope: reused across warm invocations.
+const s3 = createS3Client();
 
 export async function handler() {
   const report = await extractToLake({
@@ -25,7 +27,9 @@ export async function handler() {
   if (report.exitCode === 1) {
     logger.error("extract wrote nothing", { summary });
     // Failing the invocation lets the schedule's retries, DLQ and alarms see it.
-    throw new Error(`extract wrote nothing: ${summary.tickersFailed.map((f) => `${f.ticker}: ${f.reason}`).join("; ")}`);
+    throw new Error(
+      `extract wrote nothing: ${summary.tickersFailed.map((f) => `${f.ticker}: ${f.reason}`).join("; ")}`,
+    );
   }
   (report.exitCode === 0 ? logger.info : logger.warn).call(logger, "extract finished", { summary });
   return summary;
