@@ -4,8 +4,9 @@ import pRetry from "p-retry";
 import { type DailyBarsResult, type RawRow, toDailyBars } from "./daily-bars.ts";
 import type { ExtractWindow } from "./extract-window.ts";
 import { rawKey } from "./lake-layout.ts";
-import type { LakeStorage } from "./lake-storage.ts";
+import { LakeError, type LakeStorage } from "./lake-storage.ts";
 import { encodeRawParquet } from "./raw-parquet.ts";
+import { decodeRawParquet } from "./raw-parquet-read.ts";
 import { type FetchChart, YahooChartError, type YahooFailureKind } from "./yahoo-chart.ts";
 
 export type TickerFailureKind = YahooFailureKind | "no_sessions";
@@ -30,6 +31,8 @@ export type TickerOutcome =
       reason: string;
       /** What the person running it can do about it. */
       action: string;
+      /** Rows of this ticker kept from an earlier raw file of the same run date (a re-run never loses them). */
+      keptRows?: number;
     };
 
 export interface ExtractReport {
@@ -133,12 +136,13 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
     ),
   );
 
+  const key = rawKey(window.runDate);
+  const carried = await carryForward(lake, key, outcomes);
   // Rows in ticker order, then date: deterministic files for identical input.
-  const rows = tickers.flatMap((ticker) => collected.get(ticker) ?? []);
-  if (rows.length === 0) {
+  const rows = tickers.flatMap((ticker) => collected.get(ticker) ?? carried.get(ticker) ?? []);
+  if (collected.size === 0) {
     return { window, key: undefined, location: undefined, rowsWritten: 0, outcomes, exitCode: 1 };
   }
-  const key = rawKey(window.runDate);
   // One atomic put: the file appears whole or not at all; a re-run replaces it whole.
   await lake.put(key, encodeRawParquet(rows), { contentType: "application/vnd.apache.parquet" });
   const allOk = outcomes.every((o) => o.status === "ok");
@@ -150,6 +154,34 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
     outcomes,
     exitCode: allOk ? 0 : 3,
   };
+}
+
+/**
+ * When a re-run of a date fails for some tickers, the raw file it replaces may hold their rows from
+ * an earlier, successful run: keep those, so re-running never loses data.
+ */
+async function carryForward(
+  lake: LakeStorage,
+  key: string,
+  outcomes: TickerOutcome[],
+): Promise<Map<string, RawRow[]>> {
+  const carried = new Map<string, RawRow[]>();
+  const failed = outcomes.filter((o) => o.status === "failed");
+  if (failed.length === 0 || failed.length === outcomes.length) return carried;
+  let previous: RawRow[];
+  try {
+    previous = await decodeRawParquet(await lake.get(key));
+  } catch (error) {
+    if (error instanceof LakeError && error.code === "NotFound") return carried;
+    throw error;
+  }
+  for (const outcome of failed) {
+    const rows = previous.filter((r) => r.ticker === outcome.ticker);
+    if (rows.length === 0 || outcome.status !== "failed") continue;
+    carried.set(outcome.ticker, rows);
+    outcome.keptRows = rows.length;
+  }
+  return carried;
 }
 
 function noSessions(

@@ -7,6 +7,7 @@ export * from "./lake-storage.ts";
 export * from "./local-lake.ts";
 export * from "./open-lake.ts";
 export * from "./raw-parquet.ts";
+export * from "./raw-parquet-read.ts";
 export * from "./replay-fetch.ts";
 export * from "./s3-lake.ts";
 export * from "./tickers.ts";

@@ -154,6 +154,21 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     expect(Number(row?.volume)).toBeGreaterThan(0);
   });
 
+  it("a re-run where a ticker fails keeps that ticker's rows from the earlier file", async () => {
+    await run(["PETR4.SA", "ITUB4.SA"]);
+    const before = await readRaw();
+    await yahoo?.close();
+    const tooMany = Array.from({ length: 5 }, () => ({ status: 429 }));
+    const report = await run(["PETR4.SA", "ITUB4.SA"], { "ITUB4.SA": tooMany });
+    expect(report.exitCode).toBe(3);
+    expect(report.outcomes[1]).toMatchObject({
+      ticker: "ITUB4.SA",
+      kind: "rate_limited",
+      keptRows: 16,
+    });
+    expect(await readRaw()).toEqual(before);
+  });
+
   it("re-running replaces the file whole and identically", async () => {
     await run(["PETR4.SA"]);
     const firstBytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");

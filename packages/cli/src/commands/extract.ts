@@ -161,7 +161,9 @@ function failureLines(outcomes: readonly TickerOutcome[]): string[] {
   for (const o of outcomes) {
     if (o.status !== "failed") continue;
     const group = byCause.get(o.reason) ?? { tickers: [], action: o.action };
-    group.tickers.push(o.ticker);
+    group.tickers.push(
+      o.keptRows ? `${o.ticker} (kept its ${o.keptRows} rows from the earlier run)` : o.ticker,
+    );
     byCause.set(o.reason, group);
   }
   return [...byCause].map(
