@@ -5,10 +5,14 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-deps.sh
 bash scripts/setup-python.sh
+bash scripts/ensure-sst.sh
 
 # node_modules/.bin first: the project's own Node 22 and tools.
 export PATH="$PWD/node_modules/.bin:$PATH"
-node --version
+echo "node $(node --version)"
+
 biome check .
 tsc --noEmit -p tsconfig.json
+tsc --noEmit -p tsconfig.infra.json
 vitest run
+vitest run -c vitest.infra.config.ts

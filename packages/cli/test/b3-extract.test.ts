@@ -74,7 +74,7 @@ describe("b3 extract", () => {
       ) as ArrayBuffer,
     });
     expect(rows.at(-1)).toMatchObject({ ticker: "ITUB4.SA" });
-    expect((rows.at(-1)?.trade_date as Date).toISOString().slice(0, 10)).toBe("2020-06-30");
+    expect(rows.at(-1)?.trade_date).toEqual(new Date("2020-06-30T00:00:00Z"));
   });
 
   it("defaults: run date today in São Paulo, six months back, B3_TICKERS, B3_LAKE", async () => {

@@ -2,6 +2,7 @@ export * from "./calendar.ts";
 export * from "./daily-bars.ts";
 export * from "./extract.ts";
 export * from "./extract-window.ts";
+export * from "./glue-trigger.ts";
 export * from "./lake-layout.ts";
 export * from "./lake-storage.ts";
 export * from "./local-lake.ts";

@@ -1,0 +1,20 @@
+/** S3 notification on raw/*.parquet → starts the Glue transform job for each new raw file. */
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { GlueClient } from "@aws-sdk/client-glue";
+import { startTransformRuns } from "@b3/core";
+import { Resource } from "sst";
+
+const logger = new Logger({ serviceName: "b3-trigger-glue" });
+const glue = new GlueClient({});
+
+export async function handler(event: unknown) {
+  const result = await startTransformRuns({
+    glue,
+    jobName: Resource.TransformJob.name,
+    event,
+    log: (message, details) => logger.info(message, details),
+  });
+  logger.info("trigger finished", { result });
+  return result;
+}
