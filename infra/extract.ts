@@ -6,7 +6,13 @@
  * dead-letter queue; Lambda retries a failed run twice and then sends the event to the same queue
  * (on-failure destination). alerts.ts alarms on the queue and on the function's Errors metric.
  */
-import { deadLetterQueue, lambdaRole, logPermission, sendToQueuePermission } from "./lambda";
+import {
+  deadLetterQueue,
+  lambdaRole,
+  logPermission,
+  nodeBundle,
+  sendToQueuePermission,
+} from "./lambda";
 import { physicalName, tickers } from "./names";
 import { dataLake } from "./storage";
 
@@ -19,6 +25,7 @@ export const extract = new sst.aws.Function("Extract", {
   description: "Downloads daily B3 bars from Yahoo Finance into raw/ingestion_date=D/",
   handler: "packages/functions/src/extract.handler",
   runtime: "nodejs22.x",
+  nodejs: nodeBundle,
   architecture: "arm64",
   // Starting point; to be tuned from bench measurements (bundle size, peak memory, duration).
   memory: "512 MB",

@@ -3,7 +3,13 @@
  * Glue job `transform_job_<stage>` (glue-scripts/transform.py, DESIGN §7) → refined/ and aggregated/.
  */
 import { readdirSync } from "node:fs";
-import { deadLetterQueue, lambdaRole, logPermission, sendToQueuePermission } from "./lambda";
+import {
+  deadLetterQueue,
+  lambdaRole,
+  logPermission,
+  nodeBundle,
+  sendToQueuePermission,
+} from "./lambda";
 import { accountId, partition, physicalName, prefixedName, region } from "./names";
 import { dataLakeBucket, glueAssets } from "./storage";
 
@@ -188,6 +194,7 @@ export const triggerGlue = new sst.aws.Function("TriggerGlue", {
   description: `Starts ${transformJobName} for each raw Parquet file written to the data lake`,
   handler: "packages/functions/src/trigger-glue.handler",
   runtime: "nodejs22.x",
+  nodejs: nodeBundle,
   architecture: "arm64",
   memory: "256 MB",
   timeout: "30 seconds",

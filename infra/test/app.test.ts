@@ -180,6 +180,17 @@ describe("extract", () => {
     });
   });
 
+  it("is bundled as npm run bench measures it: minified ESM, AWS SDK left to the runtime", () => {
+    for (const id of ["Extract", "TriggerGlue"]) {
+      const build = app.builds.find((b) => b.functionID === id);
+      expect(build?.properties, id).toMatchObject({
+        format: "esm",
+        minify: true,
+        esbuild: { external: ["@aws-sdk/*"] },
+      });
+    }
+  });
+
   it("runs daily at 09:00 UTC from the schedule daily_b3_etl_trigger_prod, with retries and a DLQ", () => {
     const schedule = app.one(T.schedule, "DailyExtractSchedule").inputs;
     expect(schedule).toMatchObject({

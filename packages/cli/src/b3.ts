@@ -5,12 +5,17 @@ import { fileURLToPath } from "node:url";
 import { LakeError, UsageError } from "@b3/core";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { extractCommand } from "./commands/extract.ts";
+import { queryCommand } from "./commands/query.ts";
 
 const commands: Record<
   string,
   { summary: string; run: (args: string[], io: CliIo) => Promise<number> }
 > = {
   extract: { summary: "download daily bars into raw/ingestion_date=D/", run: extractCommand },
+  query: {
+    summary: "SQL over the local lake (DuckDB) or a deployed stage (Athena)",
+    run: queryCommand,
+  },
 };
 
 const help = `Usage: b3 <command> [flags]   (npm run b3 -- <command> [flags])

@@ -1,6 +1,6 @@
 /** S3 "object created" events on raw/ → one Glue transform run per raw file, never dropped: a run Glue cannot take now fails the invocation so Lambda retries it. */
 import { GetJobRunsCommand, type GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
-import { z } from "zod";
+import * as z from "zod";
 import { ingestionDateOfRawKey } from "./lake-layout.ts";
 
 const s3Event = z.object({

@@ -1,7 +1,7 @@
 /** Daily bars of one symbol from Yahoo's v8 chart API through yahoo-finance2 (chart module only), validated with zod. */
 import createYahooFinance from "yahoo-finance2/createYahooFinance";
 import chart from "yahoo-finance2/modules/chart";
-import { z } from "zod";
+import * as z from "zod";
 import type { ExtractWindow } from "./extract-window.ts";
 
 const price = z.number().finite().nullish();

@@ -1,15 +1,12 @@
 /** Scheduled extract: today's window for the configured tickers into s3://<DataLake>/raw/; fails the invocation when no ticker succeeded. */
 
 import { Logger } from "@aws-lambda-powertools/logger";
-import {
-  createChartClient,
-  createS3Client,
-  extractToLake,
-  extractWindow,
-  reportSummary,
-  s3Lake,
-  tickersFromEnv,
-} from "@b3/core";
+// Module by module, not the package index: the bundle must not pull in the local engines (DuckDB).
+import { extractToLake, reportSummary } from "@b3/core/extract";
+import { extractWindow } from "@b3/core/extract-window";
+import { createS3Client, s3Lake } from "@b3/core/s3-lake";
+import { tickersFromEnv } from "@b3/core/tickers";
+import { createChartClient } from "@b3/core/yahoo-chart";
 import { Resource } from "sst";
 
 const logger = new Logger({ serviceName: "b3-extract" });

@@ -14,9 +14,9 @@ import {
   type TickerOutcome,
   UsageError,
 } from "@b3/core";
-import Table from "cli-table3";
 import { type CliIo, EXIT, paint } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
+import { compactTable } from "../render-result.ts";
 
 export const extractHelp = `Usage: b3 extract [flags]
 
@@ -131,10 +131,7 @@ function progressLine(o: TickerOutcome, io: CliIo): string {
 
 /** The summary table and, for failed tickers, cause and action. */
 export function renderReport(report: ExtractReport): string {
-  const table = new Table({
-    head: ["ticker", "status", "sessions", "first", "last", "attempts"],
-    style: { head: [], border: [] },
-  });
+  const table = compactTable(["ticker", "status", "sessions", "first", "last", "attempts"]);
   for (const o of report.outcomes) {
     table.push(
       o.status === "ok"

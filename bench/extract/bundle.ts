@@ -1,0 +1,141 @@
+/**
+ * The extract handler bundled the way SST 4 ships a Node function (its Go builder,
+ * pkg/runtime/node/build.go): esbuild, bundle, ESM `.mjs`, platform node, minified, keepNames,
+ * mainFields module→main, no source map, and SST's createRequire/__filename/__dirname banner.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
+import { join, relative } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { analyzeMetafile, build, type Metafile } from "esbuild";
+
+export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+/** Git-ignored; inside the repository so the bundle's external imports resolve from node_modules. */
+export const WORK_DIR = join(REPO_ROOT, ".bench", "extract");
+export const HANDLER = join(REPO_ROOT, "packages/functions/src/extract.ts");
+
+/** SST's banner for ESM functions: CommonJS dependencies still find require, __filename, __dirname. */
+export const SST_BANNER = [
+  `import { createRequire as topLevelCreateRequire } from 'module';`,
+  `const require = topLevelCreateRequire(import.meta.url);`,
+  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+  `const __filename = topLevelFileUrlToPath(import.meta.url)`,
+  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+].join("\n");
+
+/** SST always leaves these out of the bundle (native modules). */
+const SST_FORCE_EXTERNAL = ["sharp", "pg-native"];
+
+export interface BundleVariant {
+  /** File name stem under .bench/extract. */
+  name: string;
+  /** Extra externals on top of SST's own (what `nodejs.esbuild.external` would add). */
+  external: string[];
+}
+
+/** The budgeted shape: the AWS SDK v3 left to the Lambda runtime, which provides it. */
+export const SDK_EXTERNAL: BundleVariant = { name: "extract", external: ["@aws-sdk/*"] };
+/** What SST builds when the function sets no `nodejs.esbuild.external`: the SDK gets bundled too. */
+export const SDK_BUNDLED: BundleVariant = { name: "extract-sdk-bundled", external: [] };
+
+export interface Contributor {
+  /** A package name, or a workspace folder for our own code. */
+  name: string;
+  bytes: number;
+}
+
+export interface BundleResult {
+  variant: BundleVariant;
+  outfile: string;
+  bytes: number;
+  /** Raw DEFLATE size: about what the deployment zip holds for this file. */
+  deflatedBytes: number;
+  /** Bytes in the output per package, largest first. */
+  packages: Contributor[];
+  /** Bytes in the output per input file, largest first. */
+  files: Contributor[];
+  /** Imports left to the runtime (e.g. @aws-sdk/client-s3). */
+  externalImports: string[];
+}
+
+export async function bundleExtract(variant: BundleVariant): Promise<BundleResult> {
+  mkdirSync(WORK_DIR, { recursive: true });
+  const outfile = join(WORK_DIR, `${variant.name}.mjs`);
+  const result = await build({
+    entryPoints: [HANDLER],
+    outfile,
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22", // what infra/extract.ts runs (nodejs22.x); SST's default target is esnext
+    minify: true,
+    keepNames: true,
+    sourcemap: false,
+    mainFields: ["module", "main"],
+    external: [...SST_FORCE_EXTERNAL, ...variant.external],
+    banner: { js: SST_BANNER },
+    metafile: true,
+    logLevel: "silent",
+  });
+  const meta = result.metafile;
+  writeFileSync(join(WORK_DIR, `${variant.name}.meta.json`), JSON.stringify(meta));
+  writeFileSync(
+    join(WORK_DIR, `${variant.name}.analysis.txt`),
+    await analyzeMetafile(meta, { verbose: false }),
+  );
+  const body = readFileSync(outfile);
+  const { packages, files } = contributors(meta, outfile);
+  return {
+    variant,
+    outfile,
+    bytes: body.length,
+    deflatedBytes: deflateRawSync(body, { level: 9 }).length,
+    packages,
+    files,
+    externalImports: externalImports(meta, outfile),
+  };
+}
+
+function contributors(
+  meta: Metafile,
+  outfile: string,
+): { packages: Contributor[]; files: Contributor[] } {
+  const output = meta.outputs[relative(REPO_ROOT, outfile)];
+  if (!output) throw new Error(`esbuild's metafile has no output ${outfile}`);
+  const byPackage = new Map<string, number>();
+  const files: Contributor[] = [];
+  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+    files.push({ name: path, bytes: bytesInOutput });
+    const name = packageOf(path);
+    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+  }
+  const banner = output.bytes - files.reduce((sum, f) => sum + f.bytes, 0);
+  byPackage.set("(banner, esbuild runtime helpers, glue)", banner);
+  const sorted = (list: Contributor[]) => list.sort((a, b) => b.bytes - a.bytes);
+  return {
+    packages: sorted([...byPackage].map(([name, bytes]) => ({ name, bytes }))),
+    files: sorted(files),
+  };
+}
+
+/** `node_modules/@scope/pkg/…` → `@scope/pkg`; `packages/core/src/x.ts` → `packages/core (ours)`. */
+export function packageOf(path: string): string {
+  const at = path.lastIndexOf("node_modules/");
+  if (at >= 0) {
+    const [first, second] = path.slice(at + "node_modules/".length).split("/");
+    return first?.startsWith("@") ? `${first}/${second}` : (first ?? path);
+  }
+  const workspace = /^packages\/([^/]+)\//.exec(path);
+  return workspace ? `packages/${workspace[1]} (ours)` : path;
+}
+
+/** Packages the bundle itself imports at run time (from the output, so imports esbuild dropped are not listed). */
+function externalImports(meta: Metafile, outfile: string): string[] {
+  const output = meta.outputs[relative(REPO_ROOT, outfile)];
+  const names = new Set<string>();
+  for (const imp of output?.imports ?? []) {
+    if (imp.external && !isBuiltin(imp.path)) names.add(imp.path);
+  }
+  return [...names].sort();
+}

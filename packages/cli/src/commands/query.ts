@@ -1,0 +1,65 @@
+/** `b3 query`: SQL over the local lake with DuckDB, or over a deployed stage with Athena. */
+import { parseArgs } from "node:util";
+import { AthenaClient } from "@aws-sdk/client-athena";
+import { openLake, queryLake, runAthenaQuery, stageNames, UsageError } from "@b3/core";
+import { type CliIo, EXIT } from "../cli-io.ts";
+import { defaultLake } from "../defaults.ts";
+import { FORMATS, type Format, renderResult } from "../render-result.ts";
+
+export const queryHelp = `Usage: b3 query [--lake PATH | --stage S] [--format table|csv|json] "SQL"
+
+Runs one SQL statement and prints its rows.
+
+  --lake PATH      DuckDB over a local lake folder (default: $B3_LAKE or .lake/), with the views
+                   raw_stocks, refined_stocks and aggregated_stocks
+  --stage S        Athena, in the deployed stage's workgroup etl_workgroup_<S> and database b3_<S>
+                   (AWS credentials and region from the usual AWS environment)
+  --format F       table (default), csv or json
+  -h, --help       show this help
+
+Example: npm run b3 -- query "SELECT nome_acao, max(data_pregao) FROM refined_stocks GROUP BY 1"`;
+
+export async function queryCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      lake: { type: "string" },
+      stage: { type: "string" },
+      format: { type: "string", default: "table" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${queryHelp}\n`);
+    return EXIT.ok;
+  }
+  const sql = positionals.join(" ").trim();
+  if (sql === "") throw new UsageError('no SQL given: b3 query "SELECT … FROM refined_stocks"');
+  if (!FORMATS.includes(values.format as Format)) {
+    throw new UsageError(
+      `--format ${JSON.stringify(values.format)} is not one of ${FORMATS.join(", ")}`,
+    );
+  }
+  if (values.lake !== undefined && values.stage !== undefined) {
+    throw new UsageError(
+      "--lake and --stage are exclusive: query the local lake or a deployed stage",
+    );
+  }
+  const result =
+    values.stage !== undefined
+      ? await runAthenaQuery({ athena: new AthenaClient({}), ...stageNames(values.stage), sql })
+      : await queryLake(localLakeRoot(values.lake ?? defaultLake(io.env)), sql);
+  io.stdout.write(renderResult(result, values.format as Format));
+  return EXIT.ok;
+}
+
+function localLakeRoot(location: string): string {
+  const lake = openLake(location);
+  if (lake.root.startsWith("s3://")) {
+    throw new UsageError(
+      `--lake ${location}: b3 query reads local lakes only; for a deployed stage use --stage <stage> (Athena)`,
+    );
+  }
+  return lake.root;
+}

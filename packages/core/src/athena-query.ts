@@ -1,0 +1,106 @@
+/** Runs one SQL statement in an Athena workgroup: start, poll with backoff until it ends, read every page of results. */
+import {
+  type AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from "@aws-sdk/client-athena";
+import type { QueryResult } from "./query-result.ts";
+
+export interface AthenaQueryOptions {
+  athena: AthenaClient;
+  workgroup: string;
+  database: string;
+  sql: string;
+  /** Give up (and say so) after this long. Default 5 minutes. */
+  maxWaitMs?: number;
+  /** First poll delay; grows ×1.5 up to 5 s. Default 250 ms. */
+  firstPollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Athena said the query failed or was cancelled; `reason` is Athena's own words. */
+export class AthenaQueryError extends Error {
+  override name = "AthenaQueryError";
+}
+
+const NUMERIC = new Set([
+  "tinyint",
+  "smallint",
+  "integer",
+  "bigint",
+  "float",
+  "real",
+  "double",
+  "decimal",
+]);
+
+export async function runAthenaQuery(
+  options: AthenaQueryOptions,
+): Promise<QueryResult & { queryExecutionId: string }> {
+  const { athena, workgroup, database, sql, maxWaitMs = 300_000, firstPollMs = 250 } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const { QueryExecutionId: id } = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      WorkGroup: workgroup,
+      QueryExecutionContext: { Database: database },
+    }),
+  );
+  if (!id) throw new AthenaQueryError("Athena returned no query execution id");
+
+  let delay = firstPollMs;
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const { QueryExecution } = await athena.send(
+      new GetQueryExecutionCommand({ QueryExecutionId: id }),
+    );
+    const state = QueryExecution?.Status?.State;
+    if (state === "SUCCEEDED") break;
+    if (state === "FAILED" || state === "CANCELLED") {
+      const reason = QueryExecution?.Status?.StateChangeReason ?? "no reason given";
+      throw new AthenaQueryError(`Athena query ${id} ${state.toLowerCase()}: ${reason}`);
+    }
+    if (Date.now() > deadline) {
+      throw new AthenaQueryError(
+        `Athena query ${id} still ${state ?? "pending"} after ${maxWaitMs / 1000} s: check it in the Athena console (workgroup ${workgroup})`,
+      );
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 5_000);
+  }
+
+  const columns: string[] = [];
+  const types: string[] = [];
+  const rows: QueryResult["rows"] = [];
+  let nextToken: string | undefined;
+  let firstPage = true;
+  do {
+    const page = await athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: nextToken }),
+    );
+    if (firstPage) {
+      for (const c of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []) {
+        columns.push(c.Name ?? "");
+        types.push((c.Type ?? "varchar").toLowerCase());
+      }
+    }
+    let pageRows = page.ResultSet?.Rows ?? [];
+    // For SELECTs, Athena's first row repeats the column names.
+    if (firstPage && pageRows[0]?.Data?.every((d, i) => d.VarCharValue === columns[i]))
+      pageRows = pageRows.slice(1);
+    for (const row of pageRows) {
+      rows.push((row.Data ?? []).map((d, i) => typed(d.VarCharValue, types[i] ?? "varchar")));
+    }
+    firstPage = false;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return { columns, rows, queryExecutionId: id };
+}
+
+function typed(value: string | undefined, type: string): string | number | boolean | null {
+  if (value === undefined) return null;
+  if (NUMERIC.has(type)) return Number(value);
+  if (type === "boolean") return value === "true";
+  return value;
+}
