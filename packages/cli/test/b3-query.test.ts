@@ -1,0 +1,256 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import {
+  AthenaClient,
+  CreateWorkGroupCommand,
+  GetQueryExecutionCommand,
+  ListQueryExecutionsCommand,
+} from "@aws-sdk/client-athena";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { FIXTURES } from "../../core/test/chart-bodies.ts";
+import { main } from "../src/b3.ts";
+import type { CliIo } from "../src/cli-io.ts";
+
+class Capture extends Writable {
+  text = "";
+  override _write(chunk: Buffer, _enc: string, done: () => void) {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function b3(argv: string[]) {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const io: CliIo = { stdout, stderr, env: {}, now: () => new Date(), fetch: globalThis.fetch };
+  const code = await main(argv, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+let lake: string;
+beforeAll(async () => {
+  lake = await mkdtemp(join(tmpdir(), "b3-query-"));
+  const out = await b3([
+    "extract",
+    "--date",
+    "2018-01-10",
+    "--from",
+    "2018-01-02",
+    "--tickers",
+    "PETR4.SA,ITUB4.SA",
+    "--lake",
+    lake,
+    "--replay",
+    FIXTURES,
+  ]);
+  expect(out.code).toBe(0);
+});
+afterAll(() => rm(lake, { recursive: true, force: true }));
+
+describe("b3 query --lake (DuckDB)", () => {
+  const sql =
+    "SELECT ticker, count(*) AS sessions, min(trade_date) AS first, sum(volume) AS volume FROM raw_stocks GROUP BY ticker ORDER BY ticker";
+
+  it("prints a table with the row count", async () => {
+    const out = await b3(["query", "--lake", lake, sql]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/│ ticker\s+│ sessions │ first\s+│ volume\s+│/);
+    expect(out.stdout).toMatch(/│ PETR4\.SA │ 6\s+│ 2018-01-02 │ \d+\s+│/);
+    expect(out.stdout).toMatch(/2 rows\n$/);
+  });
+
+  it("--format json gives typed values; raw_stocks carries ingestion_date", async () => {
+    const out = await b3([
+      "query",
+      "--lake",
+      lake,
+      "--format",
+      "json",
+      "SELECT ticker, trade_date, ingestion_date, volume FROM raw_stocks WHERE ticker = 'PETR4.SA' ORDER BY trade_date LIMIT 1",
+    ]);
+    expect(JSON.parse(out.stdout)).toEqual([
+      {
+        ticker: "PETR4.SA",
+        trade_date: "2018-01-02",
+        ingestion_date: "2018-01-10",
+        volume: expect.any(Number),
+      },
+    ]);
+  });
+
+  it("--format csv quotes what needs quoting", async () => {
+    const out = await b3([
+      "query",
+      "--lake",
+      lake,
+      "--format",
+      "csv",
+      `SELECT 'a,b' AS x, 'say "hi"' AS y, NULL AS z`,
+    ]);
+    expect(out.stdout).toBe('x,y,z\r\n"a,b","say ""hi""",\r\n');
+  });
+
+  it("refined_stocks and aggregated_stocks exist with their columns before any transform", async () => {
+    const out = await b3([
+      "query",
+      "--lake",
+      lake,
+      "--format",
+      "json",
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'refined_stocks' ORDER BY ordinal_position",
+    ]);
+    expect(JSON.parse(out.stdout).map((c: { column_name: string }) => c.column_name)).toEqual([
+      "nome_acao",
+      "abertura",
+      "fechamento",
+      "max",
+      "min",
+      "volume_negociado",
+      "media_movel_7d",
+      "lag_1d",
+      "lag_2d",
+      "lag_3d",
+      "fechamento_ajustado",
+      "data_pregao",
+    ]);
+    const count = await b3([
+      "query",
+      "--lake",
+      lake,
+      "--format",
+      "json",
+      "SELECT count(*) AS n FROM aggregated_stocks",
+    ]);
+    expect(JSON.parse(count.stdout)).toEqual([{ n: 0 }]);
+  });
+
+  it.each([
+    [[], /no SQL given/],
+    [["--format", "xml", "SELECT 1"], /--format "xml" is not one of table, csv, json/],
+    [
+      ["--lake", "s3://some-bucket", "SELECT 1"],
+      /reads local lakes only; for a deployed stage use --stage/,
+    ],
+    [["--lake", "/tmp", "--stage", "prod", "SELECT 1"], /exclusive/],
+  ])("usage error %j: exit 2", async (args, message) => {
+    const out = await b3(["query", ...args]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(message);
+  });
+
+  it("a SQL error is reported with DuckDB's message (exit 1)", async () => {
+    const out = await b3(["query", "--lake", lake, "SELECT nope FROM raw_stocks"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/nope/);
+  });
+});
+
+describe("b3 query --stage (Athena, against moto)", () => {
+  it("runs in the stage's workgroup and database and prints the rows", async () => {
+    const endpoint = inject("motoEndpoint");
+    vi.stubEnv("AWS_ENDPOINT_URL_ATHENA", endpoint);
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    try {
+      const athena = new AthenaClient({ endpoint, region: "us-east-1" });
+      await athena.send(new CreateWorkGroupCommand({ Name: "etl_workgroup_feature_42" }));
+      // The answer moto gives the next query, in Athena's shape (a header row first).
+      await fetch(`${endpoint}/moto-api/static/athena/query-results`, {
+        method: "POST",
+        body: JSON.stringify({
+          region: "us-east-1",
+          results: [
+            {
+              rows: [
+                {
+                  Data: [
+                    { VarCharValue: "nome_acao" },
+                    { VarCharValue: "fechamento" },
+                    { VarCharValue: "data_pregao" },
+                  ],
+                },
+                {
+                  Data: [
+                    { VarCharValue: "PETR4.SA" },
+                    { VarCharValue: "30.18" },
+                    { VarCharValue: "2019-12-30" },
+                  ],
+                },
+                { Data: [{ VarCharValue: "VALE3.SA" }, {}, { VarCharValue: "2019-12-30" }] },
+              ],
+              column_info: [
+                {
+                  Name: "nome_acao",
+                  Type: "varchar",
+                  CatalogName: "hive",
+                  SchemaName: "",
+                  TableName: "",
+                  Label: "nome_acao",
+                  Precision: 0,
+                  Scale: 0,
+                  Nullable: "UNKNOWN",
+                  CaseSensitive: true,
+                },
+                {
+                  Name: "fechamento",
+                  Type: "double",
+                  CatalogName: "hive",
+                  SchemaName: "",
+                  TableName: "",
+                  Label: "fechamento",
+                  Precision: 0,
+                  Scale: 0,
+                  Nullable: "UNKNOWN",
+                  CaseSensitive: false,
+                },
+                {
+                  Name: "data_pregao",
+                  Type: "date",
+                  CatalogName: "hive",
+                  SchemaName: "",
+                  TableName: "",
+                  Label: "data_pregao",
+                  Precision: 0,
+                  Scale: 0,
+                  Nullable: "UNKNOWN",
+                  CaseSensitive: false,
+                },
+              ],
+            },
+          ],
+        }),
+      });
+      const out = await b3([
+        "query",
+        "--stage",
+        "Feature-42",
+        "--format",
+        "json",
+        "SELECT nome_acao, fechamento, data_pregao FROM refined_stocks LIMIT 2",
+      ]);
+      expect(out.stderr).toBe("");
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout)).toEqual([
+        { nome_acao: "PETR4.SA", fechamento: 30.18, data_pregao: "2019-12-30" },
+        { nome_acao: "VALE3.SA", fechamento: null, data_pregao: "2019-12-30" },
+      ]);
+      const { QueryExecutionIds } = await athena.send(
+        new ListQueryExecutionsCommand({ WorkGroup: "etl_workgroup_feature_42" }),
+      );
+      expect(QueryExecutionIds).toHaveLength(1);
+      const { QueryExecution } = await athena.send(
+        new GetQueryExecutionCommand({ QueryExecutionId: QueryExecutionIds?.[0] }),
+      );
+      expect(QueryExecution).toMatchObject({
+        WorkGroup: "etl_workgroup_feature_42",
+        QueryExecutionContext: { Database: "b3_feature_42" },
+        Query: "SELECT nome_acao, fechamento, data_pregao FROM refined_stocks LIMIT 2",
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
