@@ -16,3 +16,8 @@ tsc --noEmit -p tsconfig.json
 tsc --noEmit -p tsconfig.infra.json
 vitest run
 vitest run -c vitest.infra.config.ts
+
+# The Glue job (PySpark, on the pinned pyspark of glue-scripts/requirements.txt).
+.venv/bin/ruff check glue-scripts
+.venv/bin/ruff format --check glue-scripts
+.venv/bin/python -m pytest glue-scripts -q

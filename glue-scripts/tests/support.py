@@ -1,0 +1,179 @@
+"""Helpers shared by the tests and the golden generator: Yahoo fixture bars, raw files, lake reads."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+import transform
+
+GLUE_SCRIPTS = Path(__file__).resolve().parents[1]
+REPO_ROOT = GLUE_SCRIPTS.parent
+# Real Yahoo v8 chart bodies (see its README); the extract tests replay the same files.
+YAHOO_FIXTURES = Path(os.environ.get("B3_YAHOO_FIXTURES", REPO_ROOT / "packages/core/test/fixtures/yahoo"))
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+# The raw table of DESIGN §4 as Spark writes it: non-nullable fields become REQUIRED columns.
+RAW_SCHEMA = T.StructType(
+    [
+        T.StructField("ticker", T.StringType(), nullable=False),
+        T.StructField("trade_date", T.DateType(), nullable=False),
+        T.StructField("open", T.DoubleType()),
+        T.StructField("high", T.DoubleType()),
+        T.StructField("low", T.DoubleType()),
+        T.StructField("close", T.DoubleType()),
+        T.StructField("adj_close", T.DoubleType()),
+        T.StructField("volume", T.LongType()),
+        T.StructField("ingested_at", T.TimestampType(), nullable=False),
+    ]
+)
+RAW_COLUMN_NAMES = [f.name for f in RAW_SCHEMA.fields]
+
+
+def yahoo_bars(symbol: str, first: date, last: date, ingested_at: datetime) -> list[dict]:
+    """Raw rows of `symbol` with trade_date in [first, last], as extract writes them.
+
+    trade_date is the bar timestamp's date in America/Sao_Paulo; bars whose prices are all null
+    are left out (extract drops them).
+    """
+    body = json.loads((YAHOO_FIXTURES / f"{symbol}.json").read_text())
+    result = body["chart"]["result"][0]
+    quote = result["indicators"]["quote"][0]
+    adjclose = result["indicators"]["adjclose"][0]["adjclose"]
+    rows = []
+    for i, ts in enumerate(result["timestamp"]):
+        trade_date = datetime.fromtimestamp(ts, SAO_PAULO).date()
+        if not first <= trade_date <= last:
+            continue
+        # JSON numbers without a fraction ("16") arrive as int: the raw columns are DOUBLE
+        prices = [None if quote[k][i] is None else float(quote[k][i]) for k in ("open", "high", "low", "close")]
+        if all(p is None for p in prices):
+            continue
+        volume = quote["volume"][i]
+        rows.append(
+            {
+                "ticker": symbol,
+                "trade_date": trade_date,
+                "open": prices[0],
+                "high": prices[1],
+                "low": prices[2],
+                "close": prices[3],
+                "adj_close": None if adjclose[i] is None else float(adjclose[i]),
+                "volume": None if volume is None else int(volume),
+                "ingested_at": ingested_at,
+            }
+        )
+    return rows
+
+
+def uri(path: Path) -> str:
+    """file:// URI of a local path, unencoded (Hadoop paths take "=" literally, not as %3D)."""
+    return f"file://{path.resolve()}"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def write_raw_parquet(spark: SparkSession, rows: list[dict], target: Path, schema: T.StructType = RAW_SCHEMA) -> Path:
+    """Writes `rows` (in this order) as the single Parquet file `target`."""
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    names = [f.name for f in schema.fields]
+    frame = spark.createDataFrame([tuple(r[n] for n in names) for r in rows], schema)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        frame.coalesce(1).write.parquet(uri(out))
+        (part,) = out.glob("part-*.parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(part, target)
+    return target
+
+
+def raw_file(lake: Path, ingestion_date: str) -> Path:
+    return lake / "raw" / f"ingestion_date={ingestion_date}" / "stocks_data.parquet"
+
+
+def parquet_schema(spark: SparkSession, file: Path) -> str:
+    """The Parquet message schema in a file's footer (physical types, repetition, logical types)."""
+    jvm = spark._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    input_file = jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+        jvm.org.apache.hadoop.fs.Path(uri(file)), conf
+    )
+    reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(input_file)
+    try:
+        return str(reader.getFooter().getFileMetaData().getSchema().toString())
+    finally:
+        reader.close()
+
+
+def read_refined(spark: SparkSession, lake: Path) -> list[dict]:
+    """Every refined row, ordered by (data_pregao, nome_acao)."""
+    frame = spark.read.schema(transform.REFINED_SCHEMA).parquet(uri(lake / "refined"))
+    return [r.asDict() for r in frame.orderBy("data_pregao", "nome_acao").collect()]
+
+
+def read_aggregated(spark: SparkSession, lake: Path) -> list[dict]:
+    """Every aggregated row, ordered by (nome_acao, mes_referencia)."""
+    frame = spark.read.schema(transform.AGGREGATED_SCHEMA).parquet(uri(lake / "aggregated"))
+    return [r.asDict() for r in frame.orderBy("nome_acao", "mes_referencia").collect()]
+
+
+def lake_snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
+    """relative path -> (size, mtime_ns, sha256) of every file and folder under root."""
+    snapshot = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.stat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        snapshot[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, digest)
+    return snapshot
+
+
+# Types of the expected-file columns (CSV holds text; empty means NULL).
+_COLUMN_TYPES = {
+    "nome_acao": str,
+    "drop_reason": str,
+    "data_pregao": date.fromisoformat,
+    "mes_referencia": date.fromisoformat,
+    "volume_negociado": int,
+    "volume_total": int,
+    "dias_pregao": int,
+    "row_count": int,
+    "mes_fechado": lambda text: {"true": True, "false": False}[text],
+}
+
+
+def load_expected(name: str) -> list[dict]:
+    """Rows of golden/<name>.csv with typed values (doubles for every column not listed above)."""
+    with (GOLDEN / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return [
+            {k: None if v == "" else _COLUMN_TYPES.get(k, float)(v) for k, v in row.items()}
+            for row in csv.DictReader(f)
+        ]
+
+
+def assert_rows_match(actual: list[dict], expected: list[dict], rel_tol: float = 1e-9) -> None:
+    """Same rows in the same order, value by value; doubles within rel_tol (0 = bit for bit)."""
+    assert len(actual) == len(expected), f"{len(actual)} rows, expected {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        assert list(a) == list(e), f"row {i}: columns {list(a)}, expected {list(e)}"
+        for column, want in e.items():
+            got = a[column]
+            if isinstance(want, float) and isinstance(got, float):
+                ok = got == want if rel_tol == 0 else math.isclose(got, want, rel_tol=rel_tol, abs_tol=0.0)
+            else:
+                ok = got == want and type(got) is type(want)
+            where = f"row {i} ({e.get('nome_acao')}, {e.get('data_pregao', e.get('mes_referencia'))})"
+            assert ok, f"{where}: {column} = {got!r}, expected {want!r}"
