@@ -16,5 +16,8 @@ export * from "./replay-fetch.ts";
 export * from "./s3-lake.ts";
 export * from "./stage-names.ts";
 export * from "./tickers.ts";
+export * from "./transform-duckdb.ts";
+export * from "./transform-sql.ts";
+export * from "./transform-summary.ts";
 export * from "./usage-error.ts";
 export * from "./yahoo-chart.ts";

@@ -1,0 +1,320 @@
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { parquetReadObjects } from "hyparquet";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createChartClient,
+  extractToLake,
+  extractWindow,
+  localLake,
+  queryLake,
+  rawKey,
+  replayFetch,
+  TransformError,
+  transformWithDuckDB,
+} from "../src/index.ts";
+import { FIXTURES } from "./chart-bodies.ts";
+
+const GOLDEN = fileURLToPath(new URL("../../../glue-scripts/tests/golden/", import.meta.url));
+
+let lake: string;
+beforeEach(async () => {
+  lake = await mkdtemp(join(tmpdir(), "b3-transform-"));
+});
+afterEach(() => rm(lake, { recursive: true, force: true }));
+
+async function placeRaw(date: string, source = join(GOLDEN, "stocks_data.parquet")) {
+  const path = join(lake, rawKey(date));
+  await mkdir(join(path, ".."), { recursive: true });
+  await copyFile(source, path);
+  return path;
+}
+
+/** A CSV of the golden folder as rows of strings (empty = NULL). */
+async function csv(name: string): Promise<Record<string, string | null>[]> {
+  const [header, ...lines] = (await readFile(join(GOLDEN, name), "utf8")).trim().split("\n");
+  const columns = header?.split(",") ?? [];
+  return lines.map((line) => {
+    const cells = line.split(",");
+    return Object.fromEntries(
+      columns.map((c, i) => [c, cells[i] === "" ? null : (cells[i] ?? null)]),
+    );
+  });
+}
+
+async function table(sql: string) {
+  const result = await queryLake(lake, sql);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
+}
+
+/** Value-by-value comparison: numbers within 1e-12 relative, everything else exactly. */
+function expectSameRows(
+  actual: Record<string, unknown>[],
+  expected: Record<string, string | null>[],
+) {
+  expect(actual).toHaveLength(expected.length);
+  expected.forEach((want, i) => {
+    for (const [column, value] of Object.entries(want)) {
+      const got = actual[i]?.[column];
+      const where = `row ${i} ${column}`;
+      if (value === null) expect(got, where).toBeNull();
+      else if (typeof got === "number") {
+        expect(Math.abs(got - Number(value)), where).toBeLessThanOrEqual(
+          Math.abs(Number(value)) * 1e-12,
+        );
+      } else expect(String(got), where).toBe(value);
+    }
+  });
+}
+
+const REFINED_SQL = "SELECT * FROM refined_stocks ORDER BY data_pregao, nome_acao";
+const AGGREGATED_SQL = "SELECT * FROM aggregated_stocks ORDER BY nome_acao, mes_referencia";
+
+async function snapshot(): Promise<Record<string, string>> {
+  const files = (await readdir(lake, { recursive: true })).map(String).sort();
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    const s = await stat(join(lake, f));
+    if (s.isFile()) out[f] = (await readFile(join(lake, f))).toString("base64");
+  }
+  return out;
+}
+
+describe("transformWithDuckDB — golden fixture", () => {
+  it("writes refined and aggregated equal, value by value, to the independently worked-out rows", async () => {
+    await placeRaw("2018-01-11");
+    const summary = await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
+    expectSameRows(await table(REFINED_SQL), await csv("expected_refined.csv"));
+    expectSameRows(await table(AGGREGATED_SQL), await csv("expected_aggregated.csv"));
+    const counts = await csv("expected_raw_counts.csv");
+    const dropped: Record<string, number> = {};
+    for (const c of counts)
+      if (c.drop_reason)
+        dropped[c.drop_reason] = (dropped[c.drop_reason] ?? 0) + Number(c.row_count);
+    expect(summary.dropped).toEqual(Object.fromEntries(Object.entries(dropped).sort()));
+    expect(summary).toMatchObject({
+      sessions: 20,
+      sessions_per_ticker: { "ITUB4.SA": 6, "PETR4.SA": 14 },
+      refined_rows_total: 20,
+      aggregated_rows: 4,
+      newest_session: expect.stringMatching(/^2018-01-/),
+    });
+    expect(await readdir(lake)).toEqual(["aggregated", "raw", "refined"]); // staging removed
+  });
+
+  it("writes the seed's refined columns and types, data_pregao as a partition folder, read back by DuckDB and as Parquet", async () => {
+    await placeRaw("2018-01-11");
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
+    const described = await table(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'refined_stocks' ORDER BY ordinal_position",
+    );
+    expect(described.map((c) => `${c.column_name} ${c.data_type}`)).toEqual([
+      "nome_acao VARCHAR",
+      "abertura DOUBLE",
+      "fechamento DOUBLE",
+      "max DOUBLE",
+      "min DOUBLE",
+      "volume_negociado BIGINT",
+      "media_movel_7d DOUBLE",
+      "lag_1d DOUBLE",
+      "lag_2d DOUBLE",
+      "lag_3d DOUBLE",
+      "fechamento_ajustado DOUBLE",
+      "data_pregao DATE",
+    ]);
+    const partitions = (await readdir(join(lake, "refined"))).sort();
+    expect(partitions[0]).toBe("data_pregao=2017-12-18");
+    // Inside the files: the 11 columns (the partition is the folder), logical types as in §4.
+    const file = join(
+      lake,
+      "refined",
+      partitions[0] ?? "",
+      (await readdir(join(lake, "refined", partitions[0] ?? "")))[0] ?? "",
+    );
+    const db = await (await DuckDBInstance.create(":memory:")).connect();
+    const schema = (
+      await db.runAndReadAll(
+        `SELECT name, type, logical_type FROM parquet_schema('${file}') WHERE name <> 'duckdb_schema'`,
+      )
+    ).getRowObjectsJson();
+    expect(schema.map((s) => s.name)).toEqual([
+      "nome_acao",
+      "abertura",
+      "fechamento",
+      "max",
+      "min",
+      "volume_negociado",
+      "media_movel_7d",
+      "lag_1d",
+      "lag_2d",
+      "lag_3d",
+      "fechamento_ajustado",
+    ]);
+    expect(schema.find((s) => s.name === "volume_negociado")?.type).toBe("INT64");
+    const aggregated = (
+      await db.runAndReadAll(
+        `SELECT name, type, converted_type FROM parquet_schema('${join(lake, "aggregated", "part-00000.parquet")}')`,
+      )
+    ).getRowObjectsJson();
+    // DuckDB annotates dates with the DATE converted type, which every reader maps to DATE;
+    // hyparquet reads it back as a date.
+    expect(aggregated.find((s) => s.name === "mes_referencia")).toMatchObject({
+      type: "INT32",
+      converted_type: "DATE",
+    });
+    const bytes = await readFile(join(lake, "aggregated", "part-00000.parquet"));
+    const [first] = await parquetReadObjects({
+      file: bytes.buffer.slice(
+        bytes.byteOffset,
+        bytes.byteOffset + bytes.byteLength,
+      ) as ArrayBuffer,
+    });
+    expect(first).toMatchObject({
+      nome_acao: "ITUB4.SA",
+      mes_referencia: new Date("2017-12-01T00:00:00Z"),
+      volume_total: 36_186_600n,
+      dias_pregao: 4,
+      mes_fechado: true,
+    });
+    expect(aggregated.find((s) => s.name === "mes_fechado")).toMatchObject({ type: "BOOLEAN" });
+    expect(aggregated.find((s) => s.name === "dias_pregao")).toMatchObject({ type: "INT32" });
+  });
+});
+
+describe("transformWithDuckDB — re-runs and history", () => {
+  async function extract(runDate: string, from: string, tickers: string[]) {
+    const report = await extractToLake({
+      tickers,
+      window: extractWindow({ runDate, from }),
+      lake: localLake(lake),
+      now: () => new Date(`${runDate}T09:00:00Z`),
+      fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
+    });
+    expect(report.exitCode).toBe(0);
+  }
+
+  it("re-running a day changes nothing", async () => {
+    await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    const refined = await table(REFINED_SQL);
+    const aggregated = await table(AGGREGATED_SQL);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    expect(await table(REFINED_SQL)).toEqual(refined);
+    expect(await table(AGGREGATED_SQL)).toEqual(aggregated);
+  });
+
+  it("a second day whose raw lacks a ticker keeps that ticker's rows", async () => {
+    await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    const itub = await table(
+      "SELECT * FROM refined_stocks WHERE nome_acao = 'ITUB4.SA' ORDER BY data_pregao",
+    );
+    await extract("2018-03-02", "2017-12-18", ["PETR4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-02" });
+    expect(
+      await table("SELECT * FROM refined_stocks WHERE nome_acao = 'ITUB4.SA' ORDER BY data_pregao"),
+    ).toEqual(itub);
+    const [last] = await table(
+      "SELECT max(data_pregao) AS d FROM refined_stocks WHERE nome_acao = 'PETR4.SA'",
+    );
+    expect(last?.d).toBe("2018-03-01");
+  });
+
+  it("a second, shifted window leaves every row of the first run unchanged (features use history)", async () => {
+    await extract("2018-03-01", "2017-12-18", ["PETR4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    const first = await table(REFINED_SQL);
+    // A window starting a month later: its first sessions have no 6 predecessors inside the raw.
+    await extract("2018-04-02", "2018-01-15", ["PETR4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-04-02" });
+    const after = await table(REFINED_SQL);
+    for (const row of first) {
+      expect(
+        after.find((r) => r.data_pregao === row.data_pregao),
+        String(row.data_pregao),
+      ).toEqual(row);
+    }
+    const [jan15] = await table(
+      "SELECT media_movel_7d, lag_3d FROM refined_stocks WHERE data_pregao = DATE '2018-01-15'",
+    );
+    expect(jan15?.media_movel_7d).not.toBeNull();
+    expect(jan15?.lag_3d).not.toBeNull();
+  });
+
+  it("a month cut by the window edge is aggregated over all its sessions", async () => {
+    await extract("2018-02-01", "2017-12-18", ["PETR4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-02-01" });
+    // The next window starts mid-January: January must still count every session.
+    await extract("2018-03-01", "2018-01-20", ["PETR4.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    const [jan] = await table(
+      "SELECT dias_pregao, mes_fechado FROM aggregated_stocks WHERE mes_referencia = DATE '2018-01-01'",
+    );
+    const [count] = await table(
+      "SELECT count(*) AS n FROM raw_stocks WHERE ingestion_date = DATE '2018-02-01' AND trade_date >= DATE '2018-01-01' AND volume > 0",
+    );
+    expect(jan).toEqual({ dias_pregao: count?.n, mes_fechado: true });
+    expect(Number(count?.n)).toBeGreaterThan(15);
+  });
+});
+
+describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
+  async function expectUntouched(run: () => Promise<unknown>, message: RegExp) {
+    const before = await snapshot();
+    await expect(run()).rejects.toThrow(TransformError);
+    await expect(run()).rejects.toThrow(message);
+    expect(await snapshot()).toEqual(before);
+  }
+
+  beforeEach(async () => {
+    // A lake that already holds a run's output.
+    await placeRaw("2018-01-11");
+    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
+  });
+
+  it("a missing raw path", async () => {
+    await expectUntouched(
+      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist: run b3 extract/,
+    );
+  });
+
+  it("a corrupt Parquet file", async () => {
+    const path = join(lake, rawKey("2018-01-12"));
+    await mkdir(join(path, ".."), { recursive: true });
+    await writeFile(path, "PAR1 this is not parquet");
+    await expectUntouched(
+      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      /is not a readable Parquet file .*re-run b3 extract/,
+    );
+  });
+
+  it("a raw file with a wrong schema names the column", async () => {
+    const path = join(lake, rawKey("2018-01-12"));
+    await mkdir(join(path, ".."), { recursive: true });
+    const db = await (await DuckDBInstance.create(":memory:")).connect();
+    await db.run(
+      `COPY (SELECT 'PETR4.SA' AS ticker, '2018-01-12' AS trade_date, 1.0::DOUBLE AS close) TO '${path}' (FORMAT parquet)`,
+    );
+    await expectUntouched(
+      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      /does not have the raw schema: column trade_date is VARCHAR, expected DATE; column open is missing/,
+    );
+  });
+
+  it("an empty raw file", async () => {
+    const path = join(lake, rawKey("2018-01-12"));
+    await mkdir(join(path, ".."), { recursive: true });
+    const db = await (await DuckDBInstance.create(":memory:")).connect();
+    await db.run(
+      `COPY (SELECT * FROM read_parquet('${join(GOLDEN, "stocks_data.parquet")}') WHERE false) TO '${path}' (FORMAT parquet)`,
+    );
+    await expectUntouched(
+      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      /has no rows/,
+    );
+  });
+});
