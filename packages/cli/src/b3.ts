@@ -2,16 +2,26 @@
 /** The `b3` command: the local twin of the pipeline (DESIGN §6). */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LakeError, UsageError } from "@b3/core";
+import { LakeError, TransformError, UsageError } from "@b3/core";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { extractCommand } from "./commands/extract.ts";
 import { queryCommand } from "./commands/query.ts";
+import { runCommand } from "./commands/run.ts";
+import { transformCommand } from "./commands/transform.ts";
 
 const commands: Record<
   string,
   { summary: string; run: (args: string[], io: CliIo) => Promise<number> }
 > = {
   extract: { summary: "download daily bars into raw/ingestion_date=D/", run: extractCommand },
+  transform: {
+    summary: "raw of a run date → refined + aggregated (DuckDB or Spark)",
+    run: transformCommand,
+  },
+  run: {
+    summary: "extract + transform + summary: the daily pipeline on the local lake",
+    run: runCommand,
+  },
   query: {
     summary: "SQL over the local lake (DuckDB) or a deployed stage (Athena)",
     run: queryCommand,
@@ -51,6 +61,10 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError || e.code?.startsWith("ERR_PARSE_ARGS")) {
     io.stderr.write(`error: ${e.message}\nRun with --help for usage.\n`);
     return EXIT.usage;
+  }
+  if (error instanceof TransformError) {
+    io.stderr.write(`error: transform: ${e.message}\nrefined/ and aggregated/ are unchanged.\n`);
+    return EXIT.nothingWritten;
   }
   if (error instanceof LakeError) {
     io.stderr.write(`error: ${e.message}\nnothing was written.\n`);

@@ -17,6 +17,7 @@ export * from "./s3-lake.ts";
 export * from "./stage-names.ts";
 export * from "./tickers.ts";
 export * from "./transform-duckdb.ts";
+export * from "./transform-spark.ts";
 export * from "./transform-sql.ts";
 export * from "./transform-summary.ts";
 export * from "./usage-error.ts";

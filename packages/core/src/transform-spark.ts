@@ -1,0 +1,69 @@
+/** The Spark engine of the local twin: runs the Glue job itself (glue-scripts/transform.py) on local pyspark from the project's virtualenv. */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { rawKey } from "./lake-layout.ts";
+import { TransformError, type TransformSummary } from "./transform-summary.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface SparkTransformOptions {
+  lakeRoot: string;
+  ingestionDate: string;
+  /** The Python with pyspark; default .venv/bin/python at the repository root. */
+  python?: string;
+  /** Spark's own log lines go here (default: dropped). */
+  onLog?: (line: string) => void;
+}
+
+export async function transformWithSpark(
+  options: SparkTransformOptions,
+): Promise<TransformSummary> {
+  const python = options.python ?? join(REPO_ROOT, ".venv", "bin", "python");
+  if (!existsSync(python)) {
+    throw new TransformError(
+      `${python} is missing: run bash scripts/setup-python.sh (it installs pyspark) or use --engine duckdb`,
+    );
+  }
+  const rawPath = join(options.lakeRoot, rawKey(options.ingestionDate));
+  if (!existsSync(rawPath)) {
+    throw new TransformError(
+      `raw file ${rawPath} does not exist: run b3 extract for that date first`,
+    );
+  }
+  const args = [
+    join(REPO_ROOT, "glue-scripts", "transform.py"),
+    "--raw_path",
+    pathToFileURL(rawPath).href,
+    "--lake_root",
+    pathToFileURL(options.lakeRoot).href,
+  ];
+  const child = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk;
+    for (const line of chunk.toString().split("\n")) if (line) options.onLog?.(line);
+  });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    // The job prints "transform: <cause>" for bad input; otherwise show Spark's last words.
+    const cause = stderr
+      .split("\n")
+      .find((l) => l.startsWith("transform: "))
+      ?.slice("transform: ".length);
+    throw new TransformError(
+      cause ??
+        `the Spark job failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join("\n")}`,
+    );
+  }
+  const lastLine = stdout.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(lastLine) as TransformSummary;
+}
