@@ -1,23 +1,12 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
-import { main } from "../src/b3.ts";
-import type { CliIo } from "../src/cli-io.ts";
-
-class Capture extends Writable {
-  text = "";
-  isTTY = false;
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { runB3 } from "./run-b3.ts";
 
 let lake: string;
 let yahoo: FakeYahoo;
@@ -30,19 +19,8 @@ beforeEach(async () => {
 });
 afterEach(() => rm(lake, { recursive: true, force: true }));
 
-async function b3(argv: string[], env: NodeJS.ProcessEnv = {}, fetchImpl?: typeof fetch) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env,
-    now: () => new Date("2018-01-10T12:00:00Z"),
-    fetch: fetchImpl ?? yahoo.fetch,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const b3 = (argv: string[], env: NodeJS.ProcessEnv = {}, fetchImpl?: typeof fetch) =>
+  runB3(argv, { env, fetch: fetchImpl ?? yahoo.fetch, now: new Date("2018-01-10T12:00:00Z") });
 
 const files = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).sort();
 

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import {
   AthenaClient,
   CreateWorkGroupCommand,
@@ -10,24 +9,9 @@ import {
 } from "@aws-sdk/client-athena";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
-import { main } from "../src/b3.ts";
-import type { CliIo } from "../src/cli-io.ts";
+import { runB3 } from "./run-b3.ts";
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function b3(argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const io: CliIo = { stdout, stderr, env: {}, now: () => new Date(), fetch: globalThis.fetch };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const b3 = (argv: string[]) => runB3(argv);
 
 let lake: string;
 beforeAll(async () => {

@@ -1,34 +1,12 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { queryLake } from "@b3/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
-import { main } from "../src/b3.ts";
-import type { CliIo } from "../src/cli-io.ts";
+import { runB3 } from "./run-b3.ts";
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function b3(argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const io: CliIo = {
-    stdout,
-    stderr,
-    env: {},
-    now: () => new Date("2020-07-01T12:00:00Z"),
-    fetch: globalThis.fetch,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const b3 = (argv: string[]) => runB3(argv, { now: new Date("2020-07-01T12:00:00Z") });
 
 const replay = ["--replay", FIXTURES, "--tickers", "PETR4.SA,ITUB4.SA"];
 let root: string;
