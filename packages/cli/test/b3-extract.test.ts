@@ -3,7 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  inject,
+  it,
+  vi,
+} from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
 import { runB3 } from "./run-b3.ts";
@@ -155,54 +165,41 @@ describe("b3 extract --lake s3://", () => {
       forcePathStyle: true,
       credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     });
-  const s3Env = () => ({
-    AWS_ENDPOINT_URL_S3: inject("motoEndpoint"),
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_REGION: "us-east-1",
+  beforeEach(() => {
+    vi.stubEnv("AWS_ENDPOINT_URL_S3", inject("motoEndpoint"));
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
+    vi.stubEnv("AWS_REGION", "us-east-1");
   });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  const extractTo = (lakeUri: string) =>
+    b3(["extract", "--date", "2018-01-10", "--tickers", "PETR4.SA", "--lake", lakeUri]);
 
   it("writes the raw object into the bucket", async () => {
     await client().send(new CreateBucketCommand({ Bucket: "cli-lake" }));
-    const saved = { ...process.env };
-    Object.assign(process.env, s3Env());
-    try {
-      const out = await b3([
-        "extract",
-        "--date",
-        "2018-01-10",
-        "--tickers",
-        "PETR4.SA",
-        "--lake",
-        "s3://cli-lake",
-      ]);
-      expect(out.code).toBe(0);
-      expect(out.stdout).toContain(
-        "wrote 16 rows to s3://cli-lake/raw/ingestion_date=2018-01-10/stocks_data.parquet",
-      );
-    } finally {
-      process.env = saved;
-    }
+    const out = await extractTo("s3://cli-lake");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      "wrote 16 rows to s3://cli-lake/raw/ingestion_date=2018-01-10/stocks_data.parquet",
+    );
   });
 
   it("a bucket that does not exist: exit 1, the bucket named, nothing half-written", async () => {
-    const saved = { ...process.env };
-    Object.assign(process.env, s3Env());
-    try {
-      const out = await b3([
-        "extract",
-        "--date",
-        "2018-01-10",
-        "--tickers",
-        "PETR4.SA",
-        "--lake",
-        "s3://no-such-lake",
-      ]);
-      expect(out.code).toBe(1);
-      expect(out.stderr).toMatch(/no-such-lake/);
-      expect(out.stderr).toContain("nothing was written");
-    } finally {
-      process.env = saved;
-    }
+    const out = await extractTo("s3://no-such-lake");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/no-such-lake/);
+    expect(out.stderr).toContain("nothing was written");
+  });
+
+  it("S3 unreachable when the file is written: exit 1 with the cause, quickly", async () => {
+    vi.stubEnv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9"); // the discard port: nothing listens
+    const started = Date.now();
+    const out = await extractTo("s3://cli-lake");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/ECONNREFUSED/);
+    expect(out.stderr).toContain("nothing was written");
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
