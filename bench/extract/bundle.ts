@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { join, relative } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import { analyzeMetafile, build, type Metafile } from "esbuild";
+import { analyzeMetafile, type BuildOptions, build, type Metafile } from "esbuild";
 
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** Git-ignored; inside the repository so the bundle's external imports resolve from node_modules. */
@@ -35,8 +35,6 @@ export interface BundleVariant {
 
 /** The budgeted shape: the AWS SDK v3 left to the Lambda runtime, which provides it. */
 export const SDK_EXTERNAL: BundleVariant = { name: "extract", external: ["@aws-sdk/*"] };
-/** What SST builds when the function sets no `nodejs.esbuild.external`: the SDK gets bundled too. */
-export const SDK_BUNDLED: BundleVariant = { name: "extract-sdk-bundled", external: [] };
 
 export interface Contributor {
   /** A package name, or a workspace folder for our own code. */
@@ -58,12 +56,15 @@ export interface BundleResult {
   externalImports: string[];
 }
 
-export async function bundleExtract(variant: BundleVariant): Promise<BundleResult> {
-  mkdirSync(WORK_DIR, { recursive: true });
-  const outfile = join(WORK_DIR, `${variant.name}.mjs`);
-  const result = await build({
-    entryPoints: [HANDLER],
-    outfile,
+/** esbuild's options for a Node function as SST 4 builds it, with `external` added to SST's own. */
+export function sstNodeBuildOptions(options: {
+  entry: string;
+  outfile: string;
+  external: string[];
+}): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: [options.entry],
+    outfile: options.outfile,
     absWorkingDir: REPO_ROOT,
     bundle: true,
     platform: "node",
@@ -73,11 +74,19 @@ export async function bundleExtract(variant: BundleVariant): Promise<BundleResul
     keepNames: true,
     sourcemap: false,
     mainFields: ["module", "main"],
-    external: [...SST_FORCE_EXTERNAL, ...variant.external],
+    external: [...SST_FORCE_EXTERNAL, ...options.external],
     banner: { js: SST_BANNER },
     metafile: true,
     logLevel: "silent",
-  });
+  };
+}
+
+export async function bundleExtract(variant: BundleVariant): Promise<BundleResult> {
+  mkdirSync(WORK_DIR, { recursive: true });
+  const outfile = join(WORK_DIR, `${variant.name}.mjs`);
+  const result = await build(
+    sstNodeBuildOptions({ entry: HANDLER, outfile, external: variant.external }),
+  );
   const meta = result.metafile;
   writeFileSync(join(WORK_DIR, `${variant.name}.meta.json`), JSON.stringify(meta));
   writeFileSync(
@@ -130,12 +139,21 @@ export function packageOf(path: string): string {
   return workspace ? `packages/${workspace[1]} (ours)` : path;
 }
 
-/** Packages the bundle itself imports at run time (from the output, so imports esbuild dropped are not listed). */
+/**
+ * Packages the bundle loads at run time: its external imports (from the output, so imports esbuild
+ * dropped are not listed), and the AWS SDK clients core require()s at run time (s3-lake.ts), which
+ * esbuild leaves alone whatever `external` says: their names stay in the output as string literals.
+ */
 function externalImports(meta: Metafile, outfile: string): string[] {
   const output = meta.outputs[relative(REPO_ROOT, outfile)];
   const names = new Set<string>();
   for (const imp of output?.imports ?? []) {
     if (imp.external && !isBuiltin(imp.path)) names.add(imp.path);
+  }
+  for (const [, name] of readFileSync(outfile, "utf8").matchAll(
+    /["'](@aws-sdk\/client-[a-z0-9-]+)["']/g,
+  )) {
+    names.add(name as string);
   }
   return [...names].sort();
 }

@@ -3,9 +3,9 @@
  * `transformWithDuckDB` (packages/core/src/transform-duckdb.ts) one by one with a clock around
  * each — open DuckDB, register and check the raw file, run each SQL file of glue-scripts/sql (the
  * same files, loaded with the product's `loadTransformSql`), stage refined with the partitioned
- * COPY, stage aggregated, swap the folders in — over its own lake. The product code is not
- * changed or called; if the engine's steps change, this replay must follow (it is a benchmark
- * aid, and its total is printed beside the engine's own time so a drift shows).
+ * COPY, stage aggregated, swap the folders in (the engine's own `publish`) — over its own lake.
+ * The other steps are replayed, not called; if the engine's steps change, this replay must follow
+ * (it is a benchmark aid, and its total is printed beside the engine's own time so a drift shows).
  *
  * Then it writes the same refined rows again with the partitioned COPY under other settings, to
  * check DESIGN §8's note (slow by default with many partitions; fast sorted by the partition key
@@ -16,10 +16,11 @@
  * Prints one JSON line: { phases: [{ name, ms }], copyVariants: [{ name, ms, files }], … }.
  */
 import { execSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { publish } from "../../packages/core/src/transform-duckdb.ts";
 import { loadTransformSql } from "../../packages/core/src/transform-sql.ts";
 
 const [lakeRoot, ingestionDate] = process.argv.slice(2);
@@ -117,20 +118,8 @@ await timed("COPY aggregated (staging)", async () => {
      TO ${q(join(staging, "aggregated", "part-00000.parquet"))} (FORMAT parquet, COMPRESSION snappy)`,
   );
 });
-// As the engine's publish(): awaited fs/promises calls, one partition folder after the other.
-await timed("swap folders into the lake (renames)", async () => {
-  const retired = join(staging, "retired");
-  await mkdir(join(retired, "refined"), { recursive: true });
-  await mkdir(join(lakeRoot, "refined"), { recursive: true });
-  for (const partition of await readdir(join(staging, "refined"))) {
-    const target = join(lakeRoot, "refined", partition);
-    if (existsSync(target)) await rename(target, join(retired, "refined", partition));
-    await rename(join(staging, "refined", partition), target);
-  }
-  const aggregated = join(lakeRoot, "aggregated");
-  if (existsSync(aggregated)) await rename(aggregated, join(retired, "aggregated"));
-  await rename(join(staging, "aggregated"), aggregated);
-});
+// The engine's own publish(), on the staged folders.
+await timed("swap folders into the lake (renames)", () => publish(lakeRoot, staging));
 await timed("close DuckDB, remove staging", async () => {
   db.closeSync();
   instance.closeSync();
@@ -200,25 +189,16 @@ variantInstance.closeSync();
 // registering one view differently. SQL only: the COPY that follows is the same in all of them.
 const whatIfs = [
   {
+    name: "refined_all as a VIEW, the rest TEMP TABLEs (the engine now)",
+    asView: ["refined_all"],
+  },
+  {
     name: "every result a TEMP TABLE (the engine before refined_all became a view)",
     asView: [] as string[],
-    dropOrder: false,
-    settings: [] as string[],
   },
   {
-    name: "refined_all as a VIEW (the engine now)",
+    name: "as the engine, with SET preserve_insertion_order = false",
     asView: ["refined_all"],
-    dropOrder: false,
-  },
-  {
-    name: "refined_all as a VIEW, and 03's final ORDER BY left out (the COPY sorts anyway)",
-    asView: ["refined_all"],
-    dropOrder: true,
-  },
-  {
-    name: "as the previous one, with SET preserve_insertion_order = false",
-    asView: ["refined_all"],
-    dropOrder: true,
     settings: ["SET preserve_insertion_order = false"],
   },
 ];
@@ -234,15 +214,8 @@ for (let round = 0; round < 2; round++) {
     await conn.run(`CREATE VIEW refined_history AS (\n${sql.emptyRefinedHistory}\n)`);
     const start = performance.now();
     for (const { view, sql: text } of sql.statements) {
-      const body =
-        w.dropOrder && view === "refined_rows"
-          ? text.replace(/\nORDER BY data_pregao, nome_acao\s*$/, "\n")
-          : text;
-      if (w.dropOrder && view === "refined_rows" && body === text) {
-        throw new Error("03_refined_rows.sql no longer ends with ORDER BY data_pregao, nome_acao");
-      }
       const kind = w.asView.includes(view) ? "VIEW" : "TABLE";
-      await conn.run(`CREATE TEMP ${kind} ${view} AS (\n${body}\n)`);
+      await conn.run(`CREATE TEMP ${kind} ${view} AS (\n${text}\n)`);
     }
     await conn.runAndReadAll("SELECT * FROM run_totals");
     (sqlWhatIfs[i] as (typeof sqlWhatIfs)[number]).ms.push(performance.now() - start);

@@ -574,7 +574,7 @@ function markdown(input: MarkdownInput): string {
       report.copyVariants.map((v) => [v.name, v.ms.map(fmtInt).join(" / "), fmtInt(v.files)]),
     ),
     "",
-    "What-ifs for the SQL part (not the product's code: the same SQL files registered differently, in a fresh DuckDB each time, SQL statements only — the COPY after them is the same):",
+    "What-ifs for the SQL part: the same SQL files registered as the engine registers them and otherwise (the others are not the product's code), in a fresh DuckDB each time, SQL statements only — the COPY after them is the same:",
     "",
     markdownTable(
       ["SQL files registered as", "ms, each round"],

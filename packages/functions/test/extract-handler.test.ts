@@ -1,13 +1,8 @@
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { parquetReadObjects } from "hyparquet";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
+import { expectPetrValeRun } from "./expect-raw-run.ts";
 
 const bucket = "handler-lake";
 let yahoo: FakeYahoo;
@@ -44,21 +39,7 @@ describe("extract Lambda handler", () => {
   it("writes today's raw object for B3_TICKERS and returns the summary", async () => {
     vi.stubEnv("B3_TICKERS", "PETR4.SA,VALE3.SA");
     const summary = await handler();
-    expect(summary).toMatchObject({
-      rowsWritten: 246,
-      tickersOk: ["PETR4.SA", "VALE3.SA"],
-      location: `s3://${bucket}/raw/ingestion_date=2020-07-01/stocks_data.parquet`,
-    });
-    const object = await s3.send(
-      new GetObjectCommand({
-        Bucket: bucket,
-        Key: "raw/ingestion_date=2020-07-01/stocks_data.parquet",
-      }),
-    );
-    const bytes = await object.Body?.transformToByteArray();
-    const rows = await parquetReadObjects({ file: bytes?.buffer as ArrayBuffer });
-    expect(rows).toHaveLength(246);
-    expect(rows[0]).toMatchObject({ ticker: "PETR4.SA" });
+    await expectPetrValeRun(summary, s3, bucket);
   });
 
   it("fails the invocation when no ticker succeeded, and writes nothing", async () => {
