@@ -26,15 +26,8 @@ export const SST_BANNER = [
 /** SST always leaves these out of the bundle (native modules). */
 const SST_FORCE_EXTERNAL = ["sharp", "pg-native"];
 
-export interface BundleVariant {
-  /** File name stem under .bench/extract. */
-  name: string;
-  /** Extra externals on top of SST's own (what `nodejs.esbuild.external` would add). */
-  external: string[];
-}
-
-/** The budgeted shape: the AWS SDK v3 left to the Lambda runtime, which provides it. */
-export const SDK_EXTERNAL: BundleVariant = { name: "extract", external: ["@aws-sdk/*"] };
+/** What infra/lambda.ts (`nodeBundle`) adds to SST's externals: the AWS SDK v3, which the nodejs22.x runtime provides. */
+export const LAMBDA_EXTERNAL = ["@aws-sdk/*"];
 
 export interface Contributor {
   /** A package name, or a workspace folder for our own code. */
@@ -43,7 +36,6 @@ export interface Contributor {
 }
 
 export interface BundleResult {
-  variant: BundleVariant;
   outfile: string;
   bytes: number;
   /** Raw DEFLATE size: about what the deployment zip holds for this file. */
@@ -81,28 +73,28 @@ export function sstNodeBuildOptions(options: {
   };
 }
 
-export async function bundleExtract(variant: BundleVariant): Promise<BundleResult> {
+/** Bundles the extract handler as infra/lambda.ts has SST build it, into .bench/extract/extract.mjs. */
+export async function bundleExtract(): Promise<BundleResult> {
   mkdirSync(WORK_DIR, { recursive: true });
-  const outfile = join(WORK_DIR, `${variant.name}.mjs`);
+  const outfile = join(WORK_DIR, "extract.mjs");
   const result = await build(
-    sstNodeBuildOptions({ entry: HANDLER, outfile, external: variant.external }),
+    sstNodeBuildOptions({ entry: HANDLER, outfile, external: LAMBDA_EXTERNAL }),
   );
   const meta = result.metafile;
-  writeFileSync(join(WORK_DIR, `${variant.name}.meta.json`), JSON.stringify(meta));
+  writeFileSync(join(WORK_DIR, "extract.meta.json"), JSON.stringify(meta));
   writeFileSync(
-    join(WORK_DIR, `${variant.name}.analysis.txt`),
+    join(WORK_DIR, "extract.analysis.txt"),
     await analyzeMetafile(meta, { verbose: false }),
   );
   const body = readFileSync(outfile);
   const { packages, files } = contributors(meta, outfile);
   return {
-    variant,
     outfile,
     bytes: body.length,
     deflatedBytes: deflateRawSync(body, { level: 9 }).length,
     packages,
     files,
-    externalImports: externalImports(meta, outfile),
+    externalImports: externalImports(meta, outfile, body.toString("utf8")),
   };
 }
 
@@ -144,15 +136,13 @@ export function packageOf(path: string): string {
  * dropped are not listed), and the AWS SDK clients core require()s at run time (s3-lake.ts), which
  * esbuild leaves alone whatever `external` says: their names stay in the output as string literals.
  */
-function externalImports(meta: Metafile, outfile: string): string[] {
+function externalImports(meta: Metafile, outfile: string, code: string): string[] {
   const output = meta.outputs[relative(REPO_ROOT, outfile)];
   const names = new Set<string>();
   for (const imp of output?.imports ?? []) {
     if (imp.external && !isBuiltin(imp.path)) names.add(imp.path);
   }
-  for (const [, name] of readFileSync(outfile, "utf8").matchAll(
-    /["'](@aws-sdk\/client-[a-z0-9-]+)["']/g,
-  )) {
+  for (const [, name] of code.matchAll(/["'](@aws-sdk\/client-[a-z0-9-]+)["']/g)) {
     names.add(name as string);
   }
   return [...names].sort();

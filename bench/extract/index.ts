@@ -11,7 +11,7 @@ import {
   type Verdict,
   verdictRow,
 } from "../lib/stats.ts";
-import { type BundleResult, bundleExtract, REPO_ROOT, SDK_EXTERNAL, SST_BANNER } from "./bundle.ts";
+import { type BundleResult, bundleExtract, REPO_ROOT, SST_BANNER } from "./bundle.ts";
 import { type ColdInitRun, measureColdInit } from "./cold-init.ts";
 import { MANY_TICKERS_DEFAULTS, type ManyTickersRun, runManyTickers } from "./many-tickers.ts";
 
@@ -34,7 +34,7 @@ export async function runExtractBench(options: ExtractBenchOptions): Promise<Ext
   const { log } = options;
 
   log("extract: bundling the handler");
-  const bundle = await bundleExtract(SDK_EXTERNAL);
+  const bundle = await bundleExtract();
   const bundledSdk = bundle.packages.filter((c) => /^@(aws-sdk|smithy)\//.test(c.name));
   if (bundledSdk.length > 0) {
     throw new Error(

@@ -81,14 +81,19 @@ export async function startFakeYahoo(options: FakeYahooOptions): Promise<FakeYah
   return {
     url: base,
     requests,
-    fetch: (input, init) => {
-      const original = new URL(input instanceof Request ? input.url : String(input));
-      return realFetch(`${base}${original.pathname}${original.search}`, init);
-    },
+    fetch: fetchVia(base),
     close: async () => {
       for (const res of pending) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** A fetch that sends every request to `base` instead, keeping its path and query (Yahoo → a local fake). */
+export function fetchVia(base: string): typeof fetch {
+  return (input, init) => {
+    const original = new URL(input instanceof Request ? input.url : String(input));
+    return realFetch(`${base}${original.pathname}${original.search}`, init);
   };
 }

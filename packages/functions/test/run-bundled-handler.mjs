@@ -2,6 +2,8 @@
 // bundle, calls `handler()`, prints its result as JSON. Before that, sends Yahoo's requests to the
 // local fake at FAKE_YAHOO_URL and sets the clock to TEST_NOW (the recorded bodies are from 2020).
 //   node run-bundled-handler.mjs <bundle.mjs>
+import { fetchVia } from "../../core/test/fake-yahoo.ts";
+
 const fixedNow = Date.parse(process.env.TEST_NOW);
 const RealDate = Date;
 globalThis.Date = class extends RealDate {
@@ -12,10 +14,6 @@ globalThis.Date = class extends RealDate {
     return fixedNow;
   }
 };
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  return realFetch(`${process.env.FAKE_YAHOO_URL}${url.pathname}${url.search}`, init);
-};
+globalThis.fetch = fetchVia(process.env.FAKE_YAHOO_URL);
 const { handler } = await import(process.argv[2]);
 process.stdout.write(`${JSON.stringify(await handler())}\n`);
