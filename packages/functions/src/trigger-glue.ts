@@ -1,4 +1,4 @@
-/** S3 notification on raw/*.parquet → starts the Glue transform job for each new raw file. */
+/** S3 notification on raw/*.parquet → starts the Glue transform job once for each new raw file; unreadable records are logged as warnings and skipped. */
 
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GlueClient } from "@aws-sdk/client-glue";
@@ -13,7 +13,7 @@ export async function handler(event: unknown) {
     glue,
     jobName: Resource.TransformJob.name,
     event,
-    log: (message, details) => logger.info(message, details),
+    log: (level, message, details) => logger[level](message, details),
   });
   logger.info("trigger finished", { result });
   return result;

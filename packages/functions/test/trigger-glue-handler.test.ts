@@ -3,6 +3,9 @@ import {
   DeleteJobCommand,
   GetJobRunsCommand,
   GlueClient,
+  type JobRun,
+  paginateGetJobRuns,
+  StartJobRunCommand,
 } from "@aws-sdk/client-glue";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
@@ -12,6 +15,7 @@ let handler: (event: unknown) => Promise<{
   started: { key: string; runId: string }[];
   alreadyStarted: { key: string; runId: string }[];
   ignored: { key: string; reason: string }[];
+  malformed: { record: number; reason: string }[];
 }>;
 
 /** An S3 notification as S3 sends it: keys URL-encoded, spaces as "+". */
@@ -62,10 +66,16 @@ async function releaseJobRuns() {
   });
 }
 
-const runs = async () =>
-  ((await glue.send(new GetJobRunsCommand({ JobName: jobName }))).JobRuns ?? []).map(
-    (r) => r.Arguments,
-  );
+/** Every run of the job, through all of GetJobRuns' pages. */
+async function allRuns(): Promise<JobRun[]> {
+  const all: JobRun[] = [];
+  for await (const page of paginateGetJobRuns({ client: glue }, { JobName: jobName })) {
+    all.push(...(page.JobRuns ?? []));
+  }
+  return all;
+}
+
+const runs = async () => (await allRuns()).map((r) => r.Arguments);
 
 beforeAll(async () => {
   const endpoint = inject("motoEndpoint");
@@ -167,6 +177,123 @@ describe("trigger-glue handler against moto's Glue", () => {
       "raw/ingestion_date=2026-11-26/stocks_data.parquet",
     ]);
     expect(await runs()).toHaveLength(2);
+  });
+
+  it("an event delivered again starts no second run, whether the first is starting or done", async () => {
+    await createJob(1);
+    await holdJobRuns();
+    const event = s3Event("raw/ingestion_date%3D2026-11-26/stocks_data.parquet");
+    const first = await handler(event);
+    const [run] = first.started;
+    expect(run?.runId).toMatch(/^jr_/);
+    const key = "raw/ingestion_date=2026-11-26/stocks_data.parquet";
+
+    expect((await allRuns()).map((r) => r.JobRunState)).toEqual(["STARTING"]);
+    const whileStarting = await handler(event);
+    expect(whileStarting).toEqual({
+      started: [],
+      alreadyStarted: [{ key, runId: run?.runId }],
+      ignored: [],
+      malformed: [],
+    });
+
+    await releaseJobRuns();
+    expect((await allRuns()).map((r) => r.JobRunState)).toEqual(["SUCCEEDED"]);
+    const afterSuccess = await handler(event);
+    expect(afterSuccess.started).toEqual([]);
+    expect(afterSuccess.alreadyStarted).toEqual([{ key, runId: run?.runId }]);
+    expect((await allRuns()).map((r) => r.Id)).toEqual([run?.runId]);
+  });
+
+  it("finds the object's run past GetJobRuns' first page (121 runs)", async () => {
+    await createJob(1);
+    // 120 runs for other raw files, all newer than the object's write.
+    for (let i = 0; i < 120; i++) {
+      await glue.send(
+        new StartJobRunCommand({
+          JobName: jobName,
+          Arguments: {
+            "--raw_path": `s3://b3-lake/raw/ingestion_date=2026-10-01/part-${i}.parquet`,
+            "--ingestion_date": "2026-10-01",
+          },
+        }),
+      );
+    }
+    const event = s3Event("raw/ingestion_date%3D2026-11-26/stocks_data.parquet");
+    const runId = (await handler(event)).started[0]?.runId;
+    expect(runId).toMatch(/^jr_/);
+    // moto lists oldest first, so the object's run is on the third page of 50.
+    const pages: string[][] = [];
+    for await (const page of paginateGetJobRuns(
+      { client: glue, pageSize: 50 },
+      { JobName: jobName },
+    )) {
+      pages.push((page.JobRuns ?? []).map((r) => r.Id ?? ""));
+    }
+    expect(pages.map((p) => p.length)).toEqual([50, 50, 21]);
+    expect(pages[2]?.at(-1)).toBe(runId);
+
+    const again = await handler(event);
+    expect(again.started).toEqual([]);
+    expect(again.alreadyStarted).toEqual([
+      { key: "raw/ingestion_date=2026-11-26/stocks_data.parquet", runId },
+    ]);
+    const all = await allRuns();
+    expect(all).toHaveLength(121);
+    expect(
+      all.filter(
+        (r) =>
+          r.Arguments?.["--raw_path"] ===
+          "s3://b3-lake/raw/ingestion_date=2026-11-26/stocks_data.parquet",
+      ),
+    ).toMatchObject([{ Id: runId, Arguments: { "--ingestion_date": "2026-11-26" } }]);
+  });
+
+  it("skips and reports unreadable records; the good record next to them still starts", async () => {
+    await createJob(5);
+    const { Records } = s3Event(
+      "raw/ingestion_date%3D2026-01-0%ZZ/x.parquet",
+      "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
+    );
+    const noObject = { eventSource: "aws:s3", eventTime: new Date().toISOString(), s3: {} };
+    const result = await handler({ Records: [...Records, noObject] });
+    expect(result.started).toEqual([
+      { key: "raw/ingestion_date=2026-11-26/stocks_data.parquet", runId: expect.any(String) },
+    ]);
+    expect(result.malformed).toEqual([
+      {
+        record: 0,
+        reason: "key raw/ingestion_date%3D2026-01-0%ZZ/x.parquet is not valid URL encoding",
+      },
+      { record: 2, reason: "s3.bucket: Invalid input: expected object, received undefined" },
+    ]);
+    const all = await allRuns();
+    expect(all.map((r) => r.Id)).toEqual([result.started[0]?.runId]);
+    expect(all[0]?.Arguments?.["--raw_path"]).toBe(
+      "s3://b3-lake/raw/ingestion_date=2026-11-26/stocks_data.parquet",
+    );
+  });
+
+  it("an event naming the same object twice starts one run", async () => {
+    await createJob(5);
+    const result = await handler(
+      s3Event(
+        "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
+        "raw/ingestion_date=2026-11-26/stocks_data.parquet",
+        "raw/ingestion_date%3D2026-11-25/stocks_data.parquet",
+      ),
+    );
+    expect(result.started.map((r) => r.key)).toEqual([
+      "raw/ingestion_date=2026-11-26/stocks_data.parquet",
+      "raw/ingestion_date=2026-11-25/stocks_data.parquet",
+    ]);
+    expect(result.alreadyStarted).toEqual([]);
+    const all = await allRuns();
+    expect(all.map((r) => r.Id).sort()).toEqual(result.started.map((r) => r.runId).sort());
+    expect(all.map((r) => r.Arguments?.["--ingestion_date"]).sort()).toEqual([
+      "2026-11-25",
+      "2026-11-26",
+    ]);
   });
 
   it("an event that is not an S3 notification is an error, not a silent no-op", async () => {
