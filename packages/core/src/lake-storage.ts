@@ -10,6 +10,22 @@ export interface LakeStorage {
   list(prefix: string): Promise<string[]>;
   /** The URI of `key` that another engine (DuckDB, Spark) can read: an absolute path or `s3://bucket/key`. */
   uri(key: string): string;
+
+  // Conditional writes, for small coordination files such as the lake lock. An etag names one
+  // version of an object: it changes whenever the object is replaced.
+
+  /** Writes `body` at `key` only if nothing is there: of concurrent creators exactly one gets the etag, the others `"exists"`. */
+  createIfAbsent(key: string, body: Uint8Array): Promise<{ etag: string } | "exists">;
+  /** Reads the object at `key` with its etag; throws a `LakeError` with code `NotFound` when it does not exist. */
+  getWithVersion(key: string): Promise<{ body: Uint8Array; etag: string }>;
+  /** Replaces `key` only if it is still at version `etag`; `"changed"` when it was replaced or removed meanwhile. */
+  replaceIfMatch(
+    key: string,
+    body: Uint8Array,
+    etag: string,
+  ): Promise<{ etag: string } | "changed">;
+  /** Deletes `key` only if it is still at version `etag`; `"changed"` when it was replaced or removed meanwhile. */
+  deleteIfMatch(key: string, etag: string): Promise<"deleted" | "changed">;
 }
 
 export type LakeErrorCode =
@@ -17,7 +33,8 @@ export type LakeErrorCode =
   | "AccessDenied"
   | "Unreachable"
   | "InvalidLocation"
-  | "WriteFailed";
+  | "WriteFailed"
+  | "Locked";
 
 /** A lake operation that failed, with a cause a person can act on. */
 export class LakeError extends Error {

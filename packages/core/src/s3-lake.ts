@@ -7,9 +7,8 @@ import { LakeError, type LakeStorage } from "./lake-storage.ts";
 // require(), not import: the Lambda bundle leaves the AWS SDK (CommonJS) to the runtime, and an
 // ESM import of it first has Node lex its 270 kB entry file for named exports, about 40 ms of every
 // cold start (npm run bench). require() is the same module, same classes, without that.
-const { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } = createRequire(
-  import.meta.url,
-)("@aws-sdk/client-s3") as typeof S3;
+const { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } =
+  createRequire(import.meta.url)("@aws-sdk/client-s3") as typeof S3;
 type S3Client = S3.S3Client;
 
 export interface S3LakeOptions {
@@ -36,6 +35,43 @@ export function s3Lake(options: S3LakeOptions): LakeStorage {
     return lakePrefix + key;
   };
   const where = { bucket, lakePrefix };
+  const read = async (key: string): Promise<{ body: Uint8Array; etag: string | undefined }> => {
+    const objectKey = objectKeyOf(key);
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }));
+      // Reading the body is part of the request: a connection dropped mid-body must map like any other failure.
+      const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { body, etag: response.ETag };
+    } catch (cause) {
+      throw s3Error(cause, { ...where, key, objectKey, action: "read" });
+    }
+  };
+  /** One conditional PutObject: the new etag, or `refused` when S3 answers that the condition does not hold. */
+  const conditionalPut = async <R>(
+    key: string,
+    body: Uint8Array,
+    condition: { IfNoneMatch: "*" } | { IfMatch: string },
+    refused: R,
+  ): Promise<{ etag: string } | R> => {
+    const objectKey = objectKeyOf(key);
+    let etag: string | undefined;
+    try {
+      const response = await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: objectKey,
+          Body: body,
+          ContentType: "application/octet-stream",
+          ...condition,
+        }),
+      );
+      etag = response.ETag;
+    } catch (cause) {
+      if (conditionFailed(cause) || ("IfMatch" in condition && isGone(cause))) return refused;
+      throw s3Error(cause, { ...where, key, objectKey, action: "write" });
+    }
+    return { etag: requireEtag(etag, `s3://${bucket}/${objectKey}`, key) };
+  };
   return {
     root: `s3://${bucket}${lakePrefix === "" ? "" : `/${lakePrefix.slice(0, -1)}`}`,
     uri: (key) => `s3://${bucket}/${objectKeyOf(key)}`,
@@ -55,16 +91,39 @@ export function s3Lake(options: S3LakeOptions): LakeStorage {
       }
     },
     async get(key) {
+      return (await read(key)).body;
+    },
+    async getWithVersion(key) {
+      const { body, etag } = await read(key);
+      return { body, etag: requireEtag(etag, `s3://${bucket}/${objectKeyOf(key)}`, key) };
+    },
+    createIfAbsent: (key, body) => conditionalPut(key, body, { IfNoneMatch: "*" }, "exists"),
+    replaceIfMatch: (key, body, etag) => conditionalPut(key, body, { IfMatch: etag }, "changed"),
+    async deleteIfMatch(key, etag) {
       const objectKey = objectKeyOf(key);
+      const request = { Bucket: bucket, Key: objectKey };
       try {
-        const response = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: objectKey }),
-        );
-        if (response.Body === undefined) return new Uint8Array();
-        // Reading the body is part of the request: a connection dropped mid-body must map like any other failure.
-        return await response.Body.transformToByteArray();
+        try {
+          await client.send(new DeleteObjectCommand({ ...request, IfMatch: etag }));
+          return "deleted";
+        } catch (cause) {
+          if (conditionFailed(cause) || isGone(cause)) return "changed";
+          if (!notImplemented(cause)) throw cause;
+        }
+        // A store without conditional deletes: compare, then delete (not atomic, but the object is
+        // one that only its holder deletes).
+        const current = await client
+          .send(new GetObjectCommand(request))
+          .then((response) => response.ETag)
+          .catch((cause: unknown) => {
+            if (isGone(cause)) return undefined;
+            throw cause;
+          });
+        if (current === undefined || unquoted(current) !== unquoted(etag)) return "changed";
+        await client.send(new DeleteObjectCommand(request));
+        return "deleted";
       } catch (cause) {
-        throw s3Error(cause, { ...where, key, objectKey, action: "read" });
+        throw s3Error(cause, { ...where, key, objectKey, action: "delete" });
       }
     },
     async list(prefix) {
@@ -143,6 +202,7 @@ const permissionOf = {
   write: "s3:PutObject",
   read: "s3:GetObject",
   list: "s3:ListBucket",
+  delete: "s3:DeleteObject",
 } as const;
 
 interface FailedRequest {
@@ -150,7 +210,7 @@ interface FailedRequest {
   lakePrefix: string;
   key: string;
   objectKey: string;
-  action: "write" | "read" | "list";
+  action: keyof typeof permissionOf;
 }
 
 function s3Error(cause: unknown, request: FailedRequest): LakeError {
@@ -233,6 +293,49 @@ function s3Error(cause: unknown, request: FailedRequest): LakeError {
     `${what}: ${name === "" ? "" : `${name}: `}${message}${http.length === 0 ? "" : ` (${http.join(", ")})`}`,
     options,
   );
+}
+
+/** S3's answers that a condition does not hold: 412, or 409 when a conditional write on the key is in flight. */
+function conditionFailed(cause: unknown): boolean {
+  const { name, status } = failureOf(cause);
+  return (
+    name === "PreconditionFailed" ||
+    name === "ConditionalRequestConflict" ||
+    status === 412 ||
+    status === 409
+  );
+}
+
+/** The key is gone (an If-Match on a missing key is answered 404 NoSuchKey); a missing bucket is not this. */
+function isGone(cause: unknown): boolean {
+  const { name, status } = failureOf(cause);
+  return name === "NoSuchKey" || (status === 404 && name !== "NoSuchBucket");
+}
+
+/** A store that does not implement a request option (some S3-compatible servers, for a conditional delete). */
+function notImplemented(cause: unknown): boolean {
+  const { name, status } = failureOf(cause);
+  return name === "NotImplemented" || status === 501;
+}
+
+function failureOf(cause: unknown): { name: string | undefined; status: number | undefined } {
+  const { name, $metadata } = (typeof cause === "object" && cause !== null ? cause : {}) as {
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return { name, status: $metadata?.httpStatusCode };
+}
+
+function unquoted(etag: string): string {
+  return etag.replaceAll('"', "");
+}
+
+/** The ETag S3 answered with: conditional writes cannot work without one. */
+function requireEtag(etag: string | undefined, target: string, key: string): string {
+  if (etag === undefined || etag === "") {
+    throw new LakeError("WriteFailed", `${target}: S3 answered without an ETag`, { key });
+  }
+  return etag;
 }
 
 /** The Node network error code of `cause`, looking inside the AggregateError that dual-stack connection attempts throw. */
