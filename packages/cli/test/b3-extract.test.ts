@@ -1,7 +1,11 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
 import {
   afterAll,
@@ -14,6 +18,8 @@ import {
   it,
   vi,
 } from "vitest";
+import { localLake } from "../../core/src/index.ts";
+import { acquireLakeLock } from "../../core/src/lake-lock.ts";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
 import { runB3 } from "./run-b3.ts";
@@ -33,6 +39,24 @@ const b3 = (argv: string[], env: NodeJS.ProcessEnv = {}, fetchImpl?: typeof fetc
   runB3(argv, { env, fetch: fetchImpl ?? yahoo.fetch, now: new Date("2018-01-10T12:00:00Z") });
 
 const files = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).sort();
+
+async function rawRows(lakeDir: string, date: string) {
+  const bytes = await readFile(join(lakeDir, `raw/ingestion_date=${date}/stocks_data.parquet`));
+  return parquetReadObjects({
+    file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  });
+}
+
+const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));
+
+/** The b3 command in a child process: its real stdout and stderr, and exit code. */
+function execB3(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [B3, ...argv], { env: {} }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
 
 describe("b3 extract", () => {
   it("--replay writes the raw file of the run date and prints a summary (exit 0)", async () => {
@@ -61,8 +85,124 @@ describe("b3 extract", () => {
         bytes.byteOffset + bytes.byteLength,
       ) as ArrayBuffer,
     });
-    expect(rows.at(-1)).toMatchObject({ ticker: "ITUB4.SA" });
+    // Sorted by ticker, then trade date.
+    expect(rows[0]).toMatchObject({ ticker: "ITUB4.SA" });
+    expect(rows.at(-1)).toMatchObject({ ticker: "PETR4.SA" });
     expect(rows.at(-1)?.trade_date).toEqual(new Date("2020-06-30T00:00:00Z"));
+  });
+
+  it("re-extracting a date merges: the earlier rows stay, the summary says how many", async () => {
+    const at = (now: string, tickers: string) =>
+      runB3(["extract", "--date", "2018-01-10", "--tickers", tickers, "--lake", lake], {
+        fetch: yahoo.fetch,
+        now: new Date(now),
+      });
+    expect((await at("2018-01-10T09:00:00Z", "PETR4.SA,ITUB4.SA")).code).toBe(0);
+    const again = await at("2018-01-10T15:00:00Z", "PETR4.SA");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(
+      `wrote 16 rows to ${lake}/raw/ingestion_date=2018-01-10/stocks_data.parquet, kept 32 rows of earlier extracts`,
+    );
+    expect(await rawRows(lake, "2018-01-10")).toHaveLength(48);
+  });
+
+  it("a corrupt earlier raw file is replaced, with a warning on stderr naming it", async () => {
+    const raw = join(lake, "raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    await mkdir(dirname(raw), { recursive: true });
+    await writeFile(raw, "PAR1 not really");
+    const out = await b3([
+      "extract",
+      "--json",
+      "--date",
+      "2018-01-10",
+      "--tickers",
+      "PETR4.SA",
+      "--lake",
+      lake,
+    ]);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ replacedCorrupt: raw, rowsWritten: 16 });
+    expect(out.stderr).toContain(
+      `warning: ${raw} could not be read; it was replaced by this run's rows`,
+    );
+    expect(await rawRows(lake, "2018-01-10")).toHaveLength(16);
+  });
+
+  it("a recorded body of another symbol: that ticker fails, the others are written (exit 3)", async () => {
+    const replay = await mkdtemp(join(tmpdir(), "b3-replay-"));
+    try {
+      await copyFile(join(FIXTURES, "PETR4.SA.json"), join(replay, "PETR4.SA.json"));
+      await copyFile(join(FIXTURES, "PETR4.SA.json"), join(replay, "ITUB4.SA.json"));
+      const out = await b3([
+        "extract",
+        "--date",
+        "2018-01-10",
+        "--tickers",
+        "PETR4.SA,ITUB4.SA",
+        "--lake",
+        lake,
+        "--replay",
+        replay,
+      ]);
+      expect(out.code).toBe(3);
+      expect(out.stdout).toContain(
+        "error: ITUB4.SA: Yahoo answered with the chart of PETR4.SA when asked for ITUB4.SA",
+      );
+      expect(new Set((await rawRows(lake, "2018-01-10")).map((r) => r.ticker))).toEqual(
+        new Set(["PETR4.SA"]),
+      );
+    } finally {
+      await rm(replay, { recursive: true, force: true });
+    }
+  });
+
+  it("--json: stdout is the report alone, even when yahoo-finance2 prints (a child process)", async () => {
+    const replay = await mkdtemp(join(tmpdir(), "b3-replay-"));
+    try {
+      // A meta that is not an object makes yahoo-finance2's own validator console.log the schema.
+      const body = JSON.parse(await readFile(join(FIXTURES, "PETR4.SA.json"), "utf8"));
+      body.chart.result[0].meta = 5;
+      await writeFile(join(replay, "PETR4.SA.json"), JSON.stringify(body));
+      await copyFile(join(FIXTURES, "ITUB4.SA.json"), join(replay, "ITUB4.SA.json"));
+      const argv = ["--date", "2020-07-01", "--tickers", "PETR4.SA,ITUB4.SA", "--lake", lake];
+      const child = await execB3(["extract", "--json", "--replay", replay, ...argv]);
+      expect(child.code).toBe(3);
+      const report = JSON.parse(child.stdout);
+      expect(report.outcomes[0]).toMatchObject({ ticker: "PETR4.SA", kind: "invalid_response" });
+      expect(child.stderr).toContain("schemaPath");
+      // In-process, the same output reaches the command's stderr.
+      const inProcess = await b3(["extract", "--json", "--replay", replay, ...argv]);
+      expect(JSON.parse(inProcess.stdout).exitCode).toBe(3);
+      expect(inProcess.stderr).toContain("ChartMeta");
+    } finally {
+      await rm(replay, { recursive: true, force: true });
+    }
+  });
+
+  it("another writer holds the lake lock: waits --lock-wait seconds, then exit 1 naming it", async () => {
+    const held = await acquireLakeLock(localLake(lake), { owner: "transform of 2018-01-09" });
+    try {
+      const out = await b3([
+        "extract",
+        "--date",
+        "2018-01-10",
+        "--tickers",
+        "PETR4.SA",
+        "--lake",
+        lake,
+        "--lock-wait",
+        "0.2",
+      ]);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain("waiting for the lake lock, held by transform of 2018-01-09");
+      expect(out.stderr).toMatch(
+        /error: lake locked by transform of 2018-01-09 on host .*; waited 0\.2 s/,
+      );
+      expect(out.stderr).toContain("nothing was written");
+      expect(await files(lake)).toEqual(["_lake.lock"]);
+    } finally {
+      await held.release();
+    }
   });
 
   it("defaults: run date today in São Paulo, six months back, B3_TICKERS, B3_LAKE", async () => {
@@ -126,6 +266,8 @@ describe("b3 extract", () => {
     [["--tickers", ","], /--tickers is empty/],
     [["--tickers", "PETR4.SA,../etc"], /--tickers has invalid symbol\(s\) "..\/ETC"/],
     [["--concurrency", "0"], /--concurrency "0" is not a positive whole number/],
+    [["--lock-wait=-1"], /--lock-wait "-1" is not a number of seconds/],
+    [["--lock-wait", "soon"], /--lock-wait "soon" is not a number of seconds/],
     [["--lake", "s3://"], /--lake .*the bucket name is missing/],
     [["--bogus"], /Unknown option '--bogus'/],
   ])("usage error %j: exit 2 with the cause, nothing written", async (flags, message) => {
@@ -193,6 +335,46 @@ describe("b3 extract --lake s3://", () => {
     expect(out.stderr).toContain("nothing was written");
   });
 
+  it("S3 stores the raw file but the answer is lost: says it may or may not be written, and a re-run merges", async () => {
+    await client().send(new CreateBucketCommand({ Bucket: "lossy-lake" }));
+    const proxy = await startLossyProxy(inject("motoEndpoint"));
+    try {
+      vi.stubEnv("AWS_ENDPOINT_URL_S3", proxy.url);
+      const out = await extractTo("s3://lossy-lake");
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(
+        /error: cannot write s3:\/\/lossy-lake\/raw\/ingestion_date=2018-01-10\/stocks_data\.parquet: .*ECONNRESET.*; the raw file may or may not have been written; re-run the date \(safe: it merges\)/,
+      );
+      expect(`${out.stdout}${out.stderr}`).not.toMatch(/nothing (was )?written/);
+      expect(proxy.dropped).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+    // S3 did store it.
+    const stored = await client().send(
+      new GetObjectCommand({
+        Bucket: "lossy-lake",
+        Key: "raw/ingestion_date=2018-01-10/stocks_data.parquet",
+      }),
+    );
+    const bytes = await stored.Body?.transformToByteArray();
+    expect(await parquetReadObjects({ file: bytes?.buffer as ArrayBuffer })).toHaveLength(16);
+    // The re-run merges into it, without storing the same version twice.
+    vi.stubEnv("AWS_ENDPOINT_URL_S3", inject("motoEndpoint"));
+    const again = await b3([
+      "extract",
+      "--json",
+      "--date",
+      "2018-01-10",
+      "--tickers",
+      "PETR4.SA",
+      "--lake",
+      "s3://lossy-lake",
+    ]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ rowsWritten: 16, rowsKept: 0 });
+  });
+
   it("S3 unreachable when the file is written: exit 1 with the cause, quickly", async () => {
     vi.stubEnv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9"); // the discard port: nothing listens
     const started = Date.now();
@@ -203,3 +385,49 @@ describe("b3 extract --lake s3://", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+/**
+ * An HTTP proxy in front of S3 that forwards every request, but answers a PUT under raw/ by
+ * closing the connection once S3 has stored it: a write whose answer was lost.
+ */
+async function startLossyProxy(target: string) {
+  let dropped = 0;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(
+        ([name]) => !["host", "connection", "expect"].includes(name),
+      ),
+    ) as Record<string, string>;
+    const answer = await fetch(`${target}${req.url}`, {
+      method: req.method ?? "GET",
+      headers,
+      ...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }),
+    });
+    const body = Buffer.from(await answer.arrayBuffer());
+    if (req.method === "PUT" && req.url?.includes("/raw/")) {
+      dropped++;
+      req.socket.destroy();
+      return;
+    }
+    const passed: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      if (!/^(content-encoding|transfer-encoding|connection)$/.test(name)) passed[name] = value;
+    });
+    res.writeHead(answer.status, passed);
+    res.end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get dropped() {
+      return dropped;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}

@@ -1,13 +1,14 @@
-/** The extract step: download every ticker's daily bars for a window and land them as one raw Parquet file, all or nothing, with a per-ticker outcome report. */
+/** The extract step: download every ticker's daily bars for a window and merge them into the run date's raw Parquet file, with a per-ticker outcome report. */
 import pLimit from "p-limit";
 import pRetry from "p-retry";
 import { type DailyBarsResult, type RawRow, toDailyBars } from "./daily-bars.ts";
 import type { ExtractWindow } from "./extract-window.ts";
 import { rawKey } from "./lake-layout.ts";
+import { type LockInfo, withLakeLock } from "./lake-lock.ts";
 import { LakeError, type LakeStorage } from "./lake-storage.ts";
 import { encodeRawParquet } from "./raw-parquet.ts";
-import { decodeRawParquet } from "./raw-parquet-read.ts";
-import { type FetchChart, YahooChartError, type YahooFailureKind } from "./yahoo-chart.ts";
+import { decodeRawParquet, RawFileError } from "./raw-parquet-read.ts";
+import { excerpt, type FetchChart, YahooChartError, type YahooFailureKind } from "./yahoo-chart.ts";
 
 export type TickerFailureKind = YahooFailureKind | "no_sessions";
 
@@ -31,19 +32,26 @@ export type TickerOutcome =
       reason: string;
       /** What the person running it can do about it. */
       action: string;
-      /** Rows of this ticker kept from an earlier raw file of the same run date (a re-run never loses them). */
+      /** Rows of this ticker kept from earlier extracts of the same run date (a re-run never loses them). */
       keptRows?: number;
     };
 
 export interface ExtractReport {
   window: ExtractWindow;
-  /** Lake-relative key of the raw file, set when it was written. */
+  /** Lake-relative key of the raw file, set when it was written (or may have been). */
   key: string | undefined;
   /** Where the raw file is (URI), set when it was written. */
   location: string | undefined;
+  /** Rows this run downloaded and added to the raw file. */
   rowsWritten: number;
+  /** Rows of earlier extracts of the run date that the raw file still holds. */
+  rowsKept: number;
+  /** The URI of an earlier raw file that could not be read and was replaced by this run's rows. */
+  replacedCorrupt?: string;
+  /** Set when the write failed in a way that may still have stored the file: what happened and what to do. */
+  uncertainWrite?: string;
   outcomes: TickerOutcome[];
-  /** 0 all good, 3 partial (some tickers failed, the rest written), 1 nothing written. */
+  /** 0 all good, 3 partial (some tickers failed, the rest written), 1 nothing written or the write not confirmed (`uncertainWrite`). */
   exitCode: 0 | 1 | 3;
 }
 
@@ -66,6 +74,10 @@ export interface ExtractOptions {
   /** Tickers downloaded at once. Default 8. */
   concurrency?: number;
   retry?: RetryOptions;
+  /** How long to wait for another writer's lake lock before giving up; default the lock's own. */
+  lockWaitMs?: number;
+  /** Called once if another writer holds the lake lock and the wait starts. */
+  onLockWait?: (holder: LockInfo) => void;
   /** Called as each ticker finishes (progress display, logs). */
   onOutcome?: (outcome: TickerOutcome) => void;
 }
@@ -136,53 +148,97 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
     ),
   );
 
-  const key = rawKey(window.runDate);
-  const carried = await carryForward(lake, key, outcomes);
-  // Rows in ticker order, then date: deterministic files for identical input.
-  const rows = tickers.flatMap((ticker) => collected.get(ticker) ?? carried.get(ticker) ?? []);
-  if (collected.size === 0) {
-    return { window, key: undefined, location: undefined, rowsWritten: 0, outcomes, exitCode: 1 };
-  }
-  // One atomic put: the file appears whole or not at all; a re-run replaces it whole.
-  await lake.put(key, encodeRawParquet(rows), { contentType: "application/vnd.apache.parquet" });
-  const allOk = outcomes.every((o) => o.status === "ok");
-  return {
+  const fresh = tickers.flatMap((ticker) => collected.get(ticker) ?? []);
+  const report: ExtractReport = {
     window,
-    key,
-    location: lake.uri(key),
-    rowsWritten: rows.length,
+    key: undefined,
+    location: undefined,
+    rowsWritten: 0,
+    rowsKept: 0,
     outcomes,
-    exitCode: allOk ? 0 : 3,
+    exitCode: 1,
   };
+  if (fresh.length === 0) return report;
+  const key = rawKey(window.runDate);
+  const lockOptions = {
+    owner: `extract of ${window.runDate}`,
+    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+    ...(options.onLockWait === undefined ? {} : { onWait: options.onLockWait }),
+  };
+  // Locked only around read-old + write-new, so no other writer slips in between and loses rows;
+  // the downloads need no lock.
+  return withLakeLock(lake, lockOptions, async (lock) => {
+    const previous = await readPrevious(lake, key);
+    if (previous.corrupt) report.replacedCorrupt = lake.uri(key);
+    for (const outcome of outcomes) {
+      if (outcome.status !== "failed") continue;
+      const kept = previous.rows.filter((r) => r.ticker === outcome.ticker).length;
+      if (kept > 0) outcome.keptRows = kept;
+    }
+    const rows = mergeRows(previous.rows, fresh);
+    await lock.assertHeld();
+    try {
+      // One atomic put: readers see the old file or the merged one, never a mix.
+      await lake.put(key, encodeRawParquet(rows), {
+        contentType: "application/vnd.apache.parquet",
+      });
+    } catch (error) {
+      // A put whose answer was lost (a timeout, a dropped connection, or a retry after one) may
+      // have stored the object: say so rather than "nothing was written".
+      if (!(error instanceof LakeError && error.code === "Unreachable")) throw error;
+      report.key = key;
+      report.uncertainWrite = `${error.message}; the raw file may or may not have been written; re-run the date (safe: it merges)`;
+      return report;
+    }
+    return Object.assign(report, {
+      key,
+      location: lake.uri(key),
+      rowsWritten: fresh.length,
+      rowsKept: rows.length - fresh.length,
+      exitCode: outcomes.every((o) => o.status === "ok") ? 0 : 3,
+    });
+  });
+}
+
+/** The rows of the date's raw file so far; none when there is none, or when it is unreadable (then `corrupt`). */
+async function readPrevious(
+  lake: LakeStorage,
+  key: string,
+): Promise<{ rows: RawRow[]; corrupt?: true }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await lake.get(key);
+  } catch (error) {
+    if (error instanceof LakeError && error.code === "NotFound") return { rows: [] };
+    throw error;
+  }
+  try {
+    return { rows: await decodeRawParquet(bytes) };
+  } catch (error) {
+    // Its rows cannot be recovered by us; refusing would block the date forever.
+    if (error instanceof RawFileError) return { rows: [], corrupt: true };
+    throw error;
+  }
 }
 
 /**
- * When a re-run of a date fails for some tickers, the raw file it replaces may hold their rows from
- * an earlier, successful run: keep those, so re-running never loses data.
+ * Every earlier row plus the new ones: the transform resolves versions per key by `ingested_at`,
+ * so earlier rows stay. An earlier row with the same ticker, date and `ingested_at` as a new one
+ * is the same version sent again, and gives way (a re-run stamped at the same instant is a no-op).
+ * Sorted by ticker, trade date, `ingested_at`: identical input gives an identical file.
  */
-async function carryForward(
-  lake: LakeStorage,
-  key: string,
-  outcomes: TickerOutcome[],
-): Promise<Map<string, RawRow[]>> {
-  const carried = new Map<string, RawRow[]>();
-  const failed = outcomes.filter((o) => o.status === "failed");
-  if (failed.length === 0 || failed.length === outcomes.length) return carried;
-  let previous: RawRow[];
-  try {
-    previous = await decodeRawParquet(await lake.get(key));
-  } catch (error) {
-    if (error instanceof LakeError && error.code === "NotFound") return carried;
-    throw error;
-  }
-  for (const outcome of failed) {
-    const rows = previous.filter((r) => r.ticker === outcome.ticker);
-    if (rows.length === 0 || outcome.status !== "failed") continue;
-    carried.set(outcome.ticker, rows);
-    outcome.keptRows = rows.length;
-  }
-  return carried;
+function mergeRows(previous: readonly RawRow[], fresh: readonly RawRow[]): RawRow[] {
+  const version = (r: RawRow) => `${r.ticker}\u0000${r.trade_date}\u0000${r.ingested_at.getTime()}`;
+  const replaced = new Set(fresh.map(version));
+  return [...previous.filter((r) => !replaced.has(version(r))), ...fresh].sort(
+    (a, b) =>
+      compare(a.ticker, b.ticker) ||
+      compare(a.trade_date, b.trade_date) ||
+      a.ingested_at.getTime() - b.ingested_at.getTime(),
+  );
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function noSessions(
   ticker: string,
@@ -215,6 +271,8 @@ const ACTIONS: Record<YahooFailureKind, string> = {
   timeout: "Yahoo is slow or the network is: re-run later, or raise --timeout",
   invalid_response:
     "Yahoo's answer was not what we expect: re-run later; if it persists, save the body and report it (replay it with --replay DIR)",
+  wrong_symbol:
+    "the answer was for another symbol, so it was not written: re-run later; when replaying recorded bodies, check that each file holds its own symbol's chart",
 };
 
 function failure(ticker: string, error: unknown, attempts: number): TickerOutcome {
@@ -235,7 +293,7 @@ function failure(ticker: string, error: unknown, attempts: number): TickerOutcom
     status: "failed",
     kind: "invalid_response",
     attempts,
-    reason: `unexpected error ${(error as Error)?.message ?? String(error)}`,
+    reason: `unexpected error ${excerpt((error as Error)?.message ?? String(error))}`,
     action: "please report this as a bug with the command you ran",
   };
 }
@@ -248,6 +306,9 @@ export function reportSummary(report: ExtractReport) {
     window: { from: report.window.from, to: report.window.to },
     location: report.location ?? null,
     rowsWritten: report.rowsWritten,
+    rowsKept: report.rowsKept,
+    replacedCorrupt: report.replacedCorrupt ?? null,
+    uncertainWrite: report.uncertainWrite ?? null,
     tickersOk: report.outcomes.filter((o) => o.status === "ok").map((o) => o.ticker),
     tickersFailed: failed.map((o) => ({
       ticker: o.ticker,

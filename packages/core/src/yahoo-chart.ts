@@ -28,7 +28,8 @@ export type YahooFailureKind =
   | "server_error"
   | "unreachable"
   | "timeout"
-  | "invalid_response";
+  | "invalid_response"
+  | "wrong_symbol";
 
 /** A failed chart download, classified so callers can say what to do. */
 export class YahooChartError extends Error {
@@ -101,8 +102,23 @@ export function createChartClient(options: ChartClientOptions = {}): FetchChart 
         parsed.error,
       );
     }
+    // Another symbol's bars stored under this ticker would be wrong data that looks right.
+    const answered = parsed.data.meta.symbol;
+    if (answered.toUpperCase() !== symbol.toUpperCase()) {
+      throw new YahooChartError(
+        "wrong_symbol",
+        symbol,
+        `Yahoo answered with the chart of ${answered} when asked for ${symbol}`,
+      );
+    }
     return parsed.data;
   };
+}
+
+/** At most `max` characters of `text`, whitespace collapsed: error messages quote Yahoo's bodies, never whole pages. */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 function classify(symbol: string, error: unknown, timeoutMs: number): YahooChartError {
@@ -121,10 +137,21 @@ function classify(symbol: string, error: unknown, timeoutMs: number): YahooChart
     if (e.code >= 500) {
       return new YahooChartError("server_error", symbol, `Yahoo answered HTTP ${e.code}`, error);
     }
+    // yahoo-finance2 puts the whole body (often an HTML page) in the message.
     return new YahooChartError(
       "invalid_response",
       symbol,
-      `Yahoo answered HTTP ${e.code}: ${message}`,
+      `Yahoo answered HTTP ${e.code}: ${excerpt(message)}`,
+      error,
+    );
+  }
+  // yahoo-finance2 quotes the whole body when it is not JSON (first, so a page saying "not found" stays a bad answer).
+  const notJson = /response was not parsable\.\s+Response: "([\s\S]*)"\.\s+Error: "/.exec(message);
+  if (notJson) {
+    return new YahooChartError(
+      "invalid_response",
+      symbol,
+      `Yahoo's answer is not JSON (not parsable): "${excerpt(notJson[1] ?? "")}"`,
       error,
     );
   }
@@ -146,7 +173,7 @@ function classify(symbol: string, error: unknown, timeoutMs: number): YahooChart
   return new YahooChartError(
     "invalid_response",
     symbol,
-    `Yahoo's answer could not be read: ${message}`,
+    `Yahoo's answer could not be read: ${excerpt(message)}`,
     error,
   );
 }

@@ -3,17 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createChartClient,
+  type ExtractOptions,
   type ExtractReport,
   extractToLake,
   extractWindow,
+  LakeError,
   type LakeStorage,
   localLake,
   replayFetch,
 } from "../src/index.ts";
-import { type ChartBody, FIXTURES, loadBody } from "./chart-bodies.ts";
+import { acquireLakeLock, decodeLock, lakeLockKey } from "../src/lake-lock.ts";
+import { bodyAs, type ChartBody, FIXTURES, loadBody } from "./chart-bodies.ts";
 import { type FakeYahoo, type Misbehaviour, startFakeYahoo } from "./fake-yahoo.ts";
 
 // PETR4's recorded history holds 2017-12-18 → 2020-07-15; this window is its first weeks.
@@ -37,23 +41,36 @@ afterEach(async () => {
 async function run(
   tickers: string[],
   script: Record<string, Misbehaviour[]> = {},
-  timeoutMs = 2_000,
+  options: { timeoutMs?: number; now?: Date } & Omit<Partial<ExtractOptions>, "now"> = {},
 ): Promise<ExtractReport> {
+  const { timeoutMs = 2_000, now = NOW, ...rest } = options;
+  await yahoo?.close();
   yahoo = await startFakeYahoo({ replayDir: FIXTURES, script });
   return extractToLake({
     tickers,
     window,
     lake,
-    now: () => NOW,
+    now: () => now,
     retry: fastRetry,
     fetchChart: createChartClient({ fetch: yahoo.fetch, timeoutMs }),
+    ...rest,
   });
 }
 
+const RAW_KEY = "raw/ingestion_date=2018-01-10/stocks_data.parquet";
+
 async function readRaw(): Promise<Record<string, unknown>[]> {
-  const bytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+  const bytes = await lake.get(RAW_KEY);
   return parquetReadObjects({ file: bytes.buffer as ArrayBuffer });
 }
+
+/** ticker, trade date and ingested_at of each row, in file order. */
+const keysOf = (rows: Record<string, unknown>[]) =>
+  rows.map((r) => [
+    r.ticker,
+    (r.trade_date as Date).toISOString().slice(0, 10),
+    (r.ingested_at as Date).toISOString(),
+  ]);
 
 async function lakeFiles(): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
@@ -154,33 +171,181 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     expect(Number(row?.volume)).toBeGreaterThan(0);
   });
 
+  it("re-extracting merges: every earlier row stays with its ingested_at, the new rows are added", async () => {
+    await run(["PETR4.SA", "ITUB4.SA"]);
+    const first = await readRaw();
+    const before = keysOf(first);
+    const isPetrJan9 = (r: Record<string, unknown>) =>
+      r.ticker === "PETR4.SA" && (r.trade_date as Date).toISOString().startsWith("2018-01-09");
+    const oldClose = first.find(isPetrJan9)?.close;
+    const later = new Date("2018-01-10T15:00:00Z");
+    // Yahoo revised a close since the first run: both versions must be in the file.
+    const revised = loadBody("PETR4.SA");
+    const closes = revised.chart.result[0]?.indicators.quote[0]?.close ?? [];
+    const i = revised.chart.result[0]?.timestamp?.indexOf(
+      Date.parse("2018-01-09T13:00:00Z") / 1000,
+    );
+    closes[i ?? -1] = 17.01;
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ json: revised }] }, { now: later });
+    expect(report).toMatchObject({ exitCode: 0, rowsWritten: 16, rowsKept: 32 });
+    const rows = await readRaw();
+    expect(rows).toHaveLength(48);
+    // ITUB4 (not re-extracted) and PETR4's first run are all still there, stamped as before.
+    expect(keysOf(rows).filter(([, , at]) => at === NOW.toISOString())).toEqual(before);
+    expect(rows.filter((r) => (r.ingested_at as Date).getTime() === later.getTime())).toHaveLength(
+      16,
+    );
+    // Sorted by ticker, trade date, ingested_at.
+    const sorted = [...keysOf(rows)].sort((a, b) => a.join(" ").localeCompare(b.join(" ")));
+    expect(keysOf(rows)).toEqual(sorted);
+    expect(rows[0]).toMatchObject({ ticker: "ITUB4.SA" });
+    expect(
+      rows.filter(isPetrJan9).map((r) => [(r.ingested_at as Date).toISOString(), r.close]),
+    ).toEqual([
+      [NOW.toISOString(), oldClose],
+      [later.toISOString(), 17.01],
+    ]);
+    expect(oldClose).not.toBe(17.01);
+  });
+
   it("a re-run where a ticker fails keeps that ticker's rows from the earlier file", async () => {
     await run(["PETR4.SA", "ITUB4.SA"]);
-    const before = await readRaw();
-    await yahoo?.close();
+    const before = keysOf(await readRaw());
     const tooMany = Array.from({ length: 5 }, () => ({ status: 429 }));
-    const report = await run(["PETR4.SA", "ITUB4.SA"], { "ITUB4.SA": tooMany });
-    expect(report.exitCode).toBe(3);
+    const later = new Date("2018-01-10T15:00:00Z");
+    const report = await run(["PETR4.SA", "ITUB4.SA"], { "ITUB4.SA": tooMany }, { now: later });
+    expect(report).toMatchObject({ exitCode: 3, rowsWritten: 16, rowsKept: 32 });
     expect(report.outcomes[1]).toMatchObject({
       ticker: "ITUB4.SA",
       kind: "rate_limited",
       keptRows: 16,
     });
-    expect(await readRaw()).toEqual(before);
+    const rows = keysOf(await readRaw());
+    expect(rows.filter(([t]) => t === "ITUB4.SA")).toEqual(
+      before.filter(([t]) => t === "ITUB4.SA"),
+    );
+    expect(rows.filter(([t]) => t === "PETR4.SA")).toHaveLength(32);
   });
 
-  it("re-running replaces the file whole and identically", async () => {
+  it("re-running at the same instant changes nothing: the same version is not stored twice", async () => {
     await run(["PETR4.SA"]);
-    const firstBytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
-    await yahoo?.close();
-    await run(["PETR4.SA"]);
-    const secondBytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    const firstBytes = await lake.get(RAW_KEY);
+    const report = await run(["PETR4.SA"]);
+    expect(report).toMatchObject({ rowsWritten: 16, rowsKept: 0 });
+    const secondBytes = await lake.get(RAW_KEY);
     expect(Buffer.from(secondBytes).equals(Buffer.from(firstBytes))).toBe(true);
+    // No lock or temporary file is left behind.
     expect(await lakeFiles()).toEqual([
       "raw",
       "raw/ingestion_date=2018-01-10",
       "raw/ingestion_date=2018-01-10/stocks_data.parquet",
     ]);
+  });
+
+  it("a run where every ticker fails leaves the earlier file as it was", async () => {
+    await run(["PETR4.SA"]);
+    const firstBytes = await lake.get(RAW_KEY);
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ status: 404 }] });
+    expect(report).toMatchObject({ exitCode: 1, key: undefined, rowsWritten: 0 });
+    expect(Buffer.from(await lake.get(RAW_KEY)).equals(Buffer.from(firstBytes))).toBe(true);
+  });
+});
+
+describe("a corrupt earlier raw file", () => {
+  it.each([
+    ["cut short", async () => (await lake.get(RAW_KEY)).slice(0, 700)],
+    ["not Parquet", async () => new TextEncoder().encode("<html>oops</html>")],
+    [
+      "Parquet without the raw columns",
+      async () =>
+        new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "x", data: [1, 2, 3] }] })),
+    ],
+  ])("%s: is replaced by the new rows, and the report names it", async (_, corrupt) => {
+    await run(["PETR4.SA", "ITUB4.SA"]);
+    await lake.put(RAW_KEY, await corrupt());
+    const report = await run(["PETR4.SA"], {}, { now: new Date("2018-01-10T15:00:00Z") });
+    expect(report).toMatchObject({
+      exitCode: 0,
+      rowsWritten: 16,
+      rowsKept: 0,
+      replacedCorrupt: lake.uri(RAW_KEY),
+    });
+    const rows = await readRaw();
+    expect(rows).toHaveLength(16);
+    expect(new Set(rows.map((r) => r.ticker))).toEqual(new Set(["PETR4.SA"]));
+  });
+
+  it("a readable earlier file is never reported as replaced", async () => {
+    await run(["PETR4.SA"]);
+    const report = await run(["PETR4.SA"]);
+    expect(report.replacedCorrupt).toBeUndefined();
+  });
+});
+
+describe("the lake lock", () => {
+  it("is taken only around reading and writing the raw file, as `extract of D`, and released", async () => {
+    yahoo = await startFakeYahoo({ replayDir: FIXTURES });
+    const client = createChartClient({ fetch: yahoo.fetch });
+    const lockedDuringDownload: boolean[] = [];
+    const ownerAtWrite: (string | undefined)[] = [];
+    const watched: LakeStorage = {
+      ...lake,
+      async put(key, body, options) {
+        ownerAtWrite.push(decodeLock(await lake.get(lakeLockKey))?.owner);
+        return lake.put(key, body, options);
+      },
+    };
+    const report = await extractToLake({
+      tickers: ["PETR4.SA", "ITUB4.SA"],
+      window,
+      lake: watched,
+      now: () => NOW,
+      fetchChart: async (symbol, w) => {
+        lockedDuringDownload.push((await lakeFiles()).includes(lakeLockKey));
+        return client(symbol, w);
+      },
+    });
+    expect(report.exitCode).toBe(0);
+    expect(lockedDuringDownload).toEqual([false, false]);
+    expect(ownerAtWrite).toEqual(["extract of 2018-01-10"]);
+    expect(await lakeFiles()).not.toContain(lakeLockKey);
+  });
+
+  it("waits for another writer's lock after the downloads, then merges", async () => {
+    const held = await acquireLakeLock(lake, { owner: "transform of 2018-01-09" });
+    const waitedFor: string[] = [];
+    const downloaded: string[] = [];
+    const running = run(
+      ["PETR4.SA"],
+      {},
+      {
+        lockWaitMs: 10_000,
+        onLockWait: (holder) => waitedFor.push(holder.owner),
+        onOutcome: (o) => downloaded.push(o.ticker),
+      },
+    );
+    await expect.poll(() => waitedFor).toEqual(["transform of 2018-01-09"]);
+    expect(downloaded).toEqual(["PETR4.SA"]);
+    expect(await lakeFiles()).not.toContain(RAW_KEY);
+    await held.release();
+    expect(await running).toMatchObject({ exitCode: 0, rowsWritten: 16 });
+    expect(await readRaw()).toHaveLength(16);
+  });
+
+  it("gives up after the lock wait, naming the holder, with nothing written", async () => {
+    const held = await acquireLakeLock(lake, { owner: "transform of 2018-01-09" });
+    try {
+      const error = await run(["PETR4.SA"], {}, { lockWaitMs: 100 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LakeError);
+      expect(error).toMatchObject({ code: "Locked" });
+      expect((error as Error).message).toMatch(
+        /lake locked by transform of 2018-01-09 on host .*raise the lock wait/,
+      );
+      expect((error as Error).message).not.toMatch(/--/);
+      expect(await lakeFiles()).not.toContain(RAW_KEY);
+    } finally {
+      await held.release();
+    }
   });
 });
 
@@ -241,6 +406,52 @@ describe("bad answers from Yahoo", () => {
     expect(report.outcomes[0]).toHaveProperty("reason", expect.stringMatching(/not parsable/));
   });
 
+  it("a body for another symbol fails that ticker (not retried, not written); the others are written", async () => {
+    const report = await run(["PETR4.SA", "ITUB4.SA"], {
+      "ITUB4.SA": [{ json: loadBody("PETR4.SA") }],
+    });
+    expect(report.exitCode).toBe(3);
+    expect(report.outcomes[1]).toMatchObject({
+      ticker: "ITUB4.SA",
+      kind: "wrong_symbol",
+      attempts: 1,
+      reason: "Yahoo answered with the chart of PETR4.SA when asked for ITUB4.SA",
+    });
+    expect(report.outcomes[1]).toHaveProperty("action", expect.not.stringMatching(/--/));
+    const rows = await readRaw();
+    expect(new Set(rows.map((r) => r.ticker))).toEqual(new Set(["PETR4.SA"]));
+    expect(rows).toHaveLength(16);
+  });
+
+  it("the symbol Yahoo answers with is compared case-insensitively", async () => {
+    const report = await run(["PETR4.SA"], {
+      "PETR4.SA": [{ json: bodyAs("petr4.sa", loadBody("PETR4.SA")) }],
+    });
+    expect(report.outcomes[0]).toMatchObject({ status: "ok", rows: 16 });
+  });
+
+  it.each([
+    [
+      "an HTML error page",
+      { status: 403, contentType: "text/html" },
+      /^Yahoo answered HTTP 403: <html>/,
+    ],
+    [
+      "an HTML page where JSON belongs",
+      { status: 200, contentType: "text/html" },
+      /^Yahoo's answer is not JSON \(not parsable\): "<html>/,
+    ],
+  ])("%s is quoted as a short excerpt, never whole", async (_, answer, start) => {
+    const page = `<html><head><title>Oops</title></head><body>${"<p>Something went wrong.</p>".repeat(400)}</body></html>`;
+    const report = await run(["PETR4.SA"], { "PETR4.SA": [{ ...answer, body: page }] });
+    const failed = report.outcomes[0];
+    expect(failed).toMatchObject({ status: "failed", kind: "invalid_response" });
+    const reason = failed?.status === "failed" ? failed.reason : "";
+    expect(reason).toMatch(start);
+    expect(reason).toContain("…");
+    expect(reason.length).toBeLessThan(260);
+  });
+
   it("a body failing validation names the field", async () => {
     const body = loadBody("PETR4.SA");
     const quote = body.chart.result[0]?.indicators.quote[0];
@@ -256,7 +467,7 @@ describe("bad answers from Yahoo", () => {
   it("a request with no answer times out, is retried, then fails as a timeout", async () => {
     const hang = Array.from({ length: 4 }, () => ({ hang: true as const }));
     const started = Date.now();
-    const report = await run(["PETR4.SA", "ITUB4.SA"], { "PETR4.SA": hang }, 150);
+    const report = await run(["PETR4.SA", "ITUB4.SA"], { "PETR4.SA": hang }, { timeoutMs: 150 });
     expect(report.outcomes[0]).toMatchObject({ kind: "timeout", attempts: 4 });
     expect(report.outcomes[0]).toHaveProperty(
       "reason",

@@ -1,4 +1,4 @@
-/** Scheduled extract: today's window for the configured tickers into s3://<DataLake>/raw/; fails the invocation when no ticker succeeded. */
+/** Scheduled extract: today's window for the configured tickers merged into s3://<DataLake>/raw/; fails the invocation when no ticker succeeded or the write is not confirmed. */
 
 import { Logger } from "@aws-lambda-powertools/logger";
 // Module by module, not the package index: the bundle must not pull in the local engines (DuckDB).
@@ -21,6 +21,10 @@ export async function handler() {
     fetchChart: createChartClient(),
   });
   const summary = reportSummary(report);
+  if (report.uncertainWrite !== undefined) {
+    logger.error("extract could not confirm the write", { summary });
+    throw new Error(`extract: ${report.uncertainWrite}`);
+  }
   if (report.exitCode === 1) {
     logger.error("extract wrote nothing", { summary });
     // Failing the invocation lets the schedule's retries, DLQ and alarms see it.
@@ -28,6 +32,7 @@ export async function handler() {
       `extract wrote nothing: ${summary.tickersFailed.map((f) => `${f.ticker}: ${f.reason}`).join("; ")}`,
     );
   }
-  (report.exitCode === 0 ? logger.info : logger.warn).call(logger, "extract finished", { summary });
+  const clean = report.exitCode === 0 && report.replacedCorrupt === undefined;
+  (clean ? logger.info : logger.warn).call(logger, "extract finished", { summary });
   return summary;
 }

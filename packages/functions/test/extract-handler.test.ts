@@ -1,13 +1,24 @@
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
-import { expectPetrValeRun } from "./expect-raw-run.ts";
+import { expectPetrValeRun, RAW_KEY } from "./expect-raw-run.ts";
 
 const bucket = "handler-lake";
 let yahoo: FakeYahoo;
 let s3: S3Client;
-let handler: () => Promise<{ rowsWritten: number; tickersOk: string[]; location: string | null }>;
+let handler: () => Promise<{
+  rowsWritten: number;
+  rowsKept: number;
+  tickersOk: string[];
+  location: string | null;
+}>;
 
 beforeAll(async () => {
   const endpoint = inject("motoEndpoint");
@@ -40,6 +51,18 @@ describe("extract Lambda handler", () => {
     vi.stubEnv("B3_TICKERS", "PETR4.SA,VALE3.SA");
     const summary = await handler();
     await expectPetrValeRun(summary, s3, bucket);
+  });
+
+  it("a later invocation for the same date merges into the raw object, keeping every earlier row", async () => {
+    vi.stubEnv("B3_TICKERS", "PETR4.SA");
+    vi.setSystemTime(new Date("2020-07-01T15:00:00Z"));
+    const summary = await handler();
+    expect(summary).toMatchObject({ rowsWritten: 123, rowsKept: 246, tickersOk: ["PETR4.SA"] });
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: RAW_KEY }));
+    const bytes = await object.Body?.transformToByteArray();
+    const rows = await parquetReadObjects({ file: bytes?.buffer as ArrayBuffer });
+    expect(rows).toHaveLength(369);
+    expect(rows.filter((r) => r.ticker === "VALE3.SA")).toHaveLength(123);
   });
 
   it("fails the invocation when no ticker succeeded, and writes nothing", async () => {

@@ -1,5 +1,5 @@
-/** `b3 extract`: download daily bars for a window and write the raw file of the run date into a local or S3 lake. */
-import { parseArgs } from "node:util";
+/** `b3 extract`: download daily bars for a window and merge them into the raw file of the run date in a local or S3 lake. */
+import { format, inspect, parseArgs } from "node:util";
 import {
   createChartClient,
   DEFAULT_TICKERS,
@@ -20,8 +20,8 @@ import { compactTable } from "../render-result.ts";
 
 export const extractHelp = `Usage: b3 extract [flags]
 
-Downloads daily bars from Yahoo for the window [--from, --date − 1] and writes
-raw/ingestion_date=<--date>/stocks_data.parquet into the lake.
+Downloads daily bars from Yahoo for the window [--from, --date − 1] and merges them
+into raw/ingestion_date=<--date>/stocks_data.parquet in the lake (earlier rows stay).
 
 Flags:
   --date D          run date YYYY-MM-DD (default: today in America/Sao_Paulo)
@@ -32,6 +32,7 @@ Flags:
   --replay DIR      answer Yahoo requests from DIR/<SYMBOL>.json (recorded chart bodies), offline
   --concurrency N   tickers downloaded at once (default 8)
   --timeout S       seconds before one Yahoo request is abandoned (default 15)
+  --lock-wait S     seconds to wait for another writer's lake lock (default 60)
   --json            print the report as JSON instead of a table
   -h, --help        show this help
 
@@ -46,6 +47,7 @@ export const extractFlags = {
   replay: { type: "string" },
   concurrency: { type: "string" },
   timeout: { type: "string" },
+  "lock-wait": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -61,6 +63,22 @@ export async function extractCommand(args: string[], io: CliIo): Promise<number>
   return report.exitCode;
 }
 
+/**
+ * Runs `work` with console.log and its kin writing to `stderr`: stdout carries the report alone,
+ * and yahoo-finance2 prints some validation problems with console.log.
+ */
+async function withConsoleOnStderr<T>(stderr: CliIo["stderr"], work: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, info: console.info, debug: console.debug, dir: console.dir };
+  const write = (text: string) => stderr.write(`${text}\n`);
+  console.log = console.info = console.debug = (...args) => write(format(...args));
+  console.dir = (item, options) => write(inspect(item, options));
+  try {
+    return await work();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
 export type ExtractValues = {
   date?: string | undefined;
   from?: string | undefined;
@@ -69,6 +87,7 @@ export type ExtractValues = {
   replay?: string | undefined;
   concurrency?: string | undefined;
   timeout?: string | undefined;
+  "lock-wait"?: string | undefined;
 };
 
 /** Parses the extract flags and runs the extract step, reporting progress per ticker on a TTY. */
@@ -81,6 +100,7 @@ export async function runExtract(values: ExtractValues, io: CliIo): Promise<Extr
       : parseTickers(tickerList, values.tickers === undefined ? "B3_TICKERS" : "--tickers");
   const concurrency = positiveInt(values.concurrency, "--concurrency", 8);
   const timeoutMs = positiveInt(values.timeout, "--timeout", 15) * 1000;
+  const lockWait = seconds(values["lock-wait"], "--lock-wait");
   const lake = openLakeArg(values.lake ?? defaultLake(io.env));
   const fetchChart = createChartClient({
     fetch: values.replay === undefined ? io.fetch : replayFetch(values.replay),
@@ -93,15 +113,28 @@ export async function runExtract(values: ExtractValues, io: CliIo): Promise<Extr
       `extracting ${tickers.length} ticker(s), ${window.from} → ${window.to}, into ${lake.root}\n`,
     );
   }
-  return extractToLake({
-    tickers,
-    window,
-    lake,
-    fetchChart,
-    concurrency,
-    now: io.now,
-    onOutcome: progress ? (o) => io.stderr.write(progressLine(o, io)) : undefined,
-  });
+  const report = await withConsoleOnStderr(io.stderr, () =>
+    extractToLake({
+      tickers,
+      window,
+      lake,
+      fetchChart,
+      concurrency,
+      now: io.now,
+      ...(lockWait === undefined ? {} : { lockWaitMs: lockWait * 1000 }),
+      onLockWait: (holder) =>
+        io.stderr.write(
+          `waiting for the lake lock, held by ${holder.owner} on host ${holder.host} (pid ${holder.pid})\n`,
+        ),
+      onOutcome: progress ? (o) => io.stderr.write(progressLine(o, io)) : undefined,
+    }),
+  );
+  if (report.replacedCorrupt !== undefined) {
+    io.stderr.write(
+      `warning: ${report.replacedCorrupt} could not be read; it was replaced by this run's rows\n`,
+    );
+  }
+  return report;
 }
 
 /** A malformed lake location is a usage error (exit 2), not a failed write. */
@@ -119,6 +152,15 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
     throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive whole number`);
+  }
+  return n;
+}
+
+function seconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a number of seconds (0 or more)`);
   }
   return n;
 }
@@ -144,12 +186,15 @@ export function renderReport(report: ExtractReport): string {
     table.toString(),
   ];
   lines.push(...failureLines(report.outcomes));
-  lines.push(
-    report.location === undefined
-      ? "nothing written: no ticker succeeded"
-      : `wrote ${report.rowsWritten} rows to ${report.location}`,
-  );
+  lines.push(statusLine(report));
   return `${lines.join("\n")}\n`;
+}
+
+function statusLine(report: ExtractReport): string {
+  if (report.uncertainWrite !== undefined) return `error: ${report.uncertainWrite}`;
+  if (report.location === undefined) return "nothing written: no ticker succeeded";
+  const kept = report.rowsKept > 0 ? `, kept ${report.rowsKept} rows of earlier extracts` : "";
+  return `wrote ${report.rowsWritten} rows to ${report.location}${kept}`;
 }
 
 /** One error line per distinct cause: five tickers failing the same way read as one problem. */
@@ -159,7 +204,7 @@ function failureLines(outcomes: readonly TickerOutcome[]): string[] {
     if (o.status !== "failed") continue;
     const group = byCause.get(o.reason) ?? { tickers: [], action: o.action };
     group.tickers.push(
-      o.keptRows ? `${o.ticker} (kept its ${o.keptRows} rows from the earlier run)` : o.ticker,
+      o.keptRows ? `${o.ticker} (kept its ${o.keptRows} rows of earlier extracts)` : o.ticker,
     );
     byCause.set(o.reason, group);
   }
