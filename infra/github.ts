@@ -9,7 +9,7 @@
 
 import { workgroupName } from "./athena";
 import { databaseName } from "./catalog";
-import { extractFunctionName } from "./extract";
+import { dailyScheduleName, extractFunctionName } from "./extract";
 import {
   accountId,
   existingGithubOidcProviderArn,
@@ -17,12 +17,214 @@ import {
   isPermanentStage,
   namePrefix,
   partition,
-  physicalName,
   region,
 } from "./names";
 import { transformJobName, triggerFunctionName } from "./transform";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * One row of the deploy policy: a service, the actions a deploy calls on it (space-separated,
+ * without the `service:` prefix), the resources they act on and why. A resource is what follows
+ * `arn:<partition>:<service>:<region>:<account>:` (S3: `arn:<partition>:s3:::`, IAM:
+ * `arn:<partition>:iam::<account>:`); `*` stays `*`.
+ */
+interface DeployGrant {
+  sid: string;
+  service: string;
+  actions: string;
+  resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+  why: string;
+}
+
+const lambdaFunctions = [extractFunctionName, triggerFunctionName];
+const logGroups = [
+  ...lambdaFunctions.map((name) => `/aws/lambda/${name}`),
+  `/aws-glue/jobs/${transformJobName}`,
+];
+
+/** What `sst deploy` of this stage needs, scoped to the stage's own names wherever AWS allows it. */
+const DEPLOY_POLICY: DeployGrant[] = [
+  {
+    sid: "WhoAmI",
+    service: "sts",
+    actions: "GetCallerIdentity",
+    resources: ["*"],
+    why: "The CLI and the AWS provider check their credentials; STS has no resource-level permissions.",
+  },
+  {
+    sid: "SstBootstrapAndSecrets",
+    service: "ssm",
+    actions: "GetParameter GetParameters GetParametersByPath PutParameter",
+    resources: ["parameter/sst/*"],
+    why: "SST keeps its bootstrap record and the app's secrets under /sst/.",
+  },
+  {
+    sid: "SstStateAndAssetBuckets",
+    service: "s3",
+    actions: "ListBucket GetBucketLocation GetObject PutObject DeleteObject",
+    resources: ["sst-state-*", "sst-state-*/*", "sst-asset-*", "sst-asset-*/*"],
+    why: "SST's state and the function bundles live in its bootstrap buckets.",
+  },
+  {
+    sid: "StageBuckets",
+    service: "s3",
+    actions: `CreateBucket DeleteBucket ListBucket ListBucketVersions GetBucket* PutBucket*
+      DeleteBucketPolicy GetAccelerateConfiguration GetEncryptionConfiguration
+      PutEncryptionConfiguration GetLifecycleConfiguration PutLifecycleConfiguration
+      GetReplicationConfiguration`,
+    resources: [`${namePrefix}-*`],
+    why: "The stage's three buckets and their settings (SST names them `<app>-<stage>-…`).",
+  },
+  {
+    sid: "GlueAssetObjects",
+    service: "s3",
+    actions: "GetObject PutObject DeleteObject DeleteObjectVersion",
+    resources: [`${namePrefix}-glueassets*/*`],
+    why: "Uploads of the Glue script and SQL; temporary stages' buckets are emptied on removal.",
+  },
+  {
+    sid: "StageRoles",
+    service: "iam",
+    actions: `CreateRole DeleteRole GetRole UpdateRole UpdateRoleDescription UpdateAssumeRolePolicy
+      TagRole UntagRole PutRolePolicy GetRolePolicy DeleteRolePolicy ListRolePolicies
+      ListAttachedRolePolicies ListInstanceProfilesForRole`,
+    resources: [`role/${namePrefix}-*`],
+    why: "The roles of the functions, the schedule and the Glue job (not the deploy role itself).",
+  },
+  {
+    sid: "PassStageRoles",
+    service: "iam",
+    actions: "PassRole",
+    resources: [`role/${namePrefix}-*`],
+    conditions: [
+      {
+        test: "StringEquals",
+        variable: "iam:PassedToService",
+        values: ["lambda.amazonaws.com", "glue.amazonaws.com", "scheduler.amazonaws.com"],
+      },
+    ],
+    why: "Those roles go to the services that run with them, and to no other.",
+  },
+  {
+    sid: "ReadOidcProvider",
+    service: "iam",
+    actions: "GetOpenIDConnectProvider",
+    resources: [`oidc-provider/${GITHUB_OIDC_HOST}`],
+    why: "A deploy reads the GitHub OIDC provider the stack declares; only an admin changes it.",
+  },
+  {
+    sid: "StageFunctions",
+    service: "lambda",
+    actions: `CreateFunction DeleteFunction Get* List* UpdateFunctionCode UpdateFunctionConfiguration
+      PublishVersion TagResource UntagResource AddPermission RemovePermission
+      PutFunctionEventInvokeConfig UpdateFunctionEventInvokeConfig DeleteFunctionEventInvokeConfig`,
+    resources: lambdaFunctions.flatMap((name) => [`function:${name}`, `function:${name}:*`]),
+    why: "The two functions, their versions, retry settings and the S3 invoke permission.",
+  },
+  {
+    sid: "StageLogGroups",
+    service: "logs",
+    actions: `CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy TagResource
+      UntagResource ListTagsForResource TagLogGroup ListTagsLogGroup`,
+    resources: [
+      ...logGroups.map((name) => `log-group:${name}`),
+      ...logGroups.map((name) => `log-group:${name}:*`),
+    ],
+    why: "The log groups of the functions and of the Glue job, with their retention.",
+  },
+  {
+    sid: "ListLogGroups",
+    service: "logs",
+    actions: "DescribeLogGroups",
+    resources: ["log-group:*"],
+    why: "DescribeLogGroups is authorized on the account's log-group namespace, not on one group.",
+  },
+  {
+    sid: "StageQueues",
+    service: "sqs",
+    actions: `CreateQueue DeleteQueue GetQueueAttributes SetQueueAttributes GetQueueUrl TagQueue
+      UntagQueue ListQueueTags`,
+    resources: [`${namePrefix}-*`],
+    why: "The dead-letter queues.",
+  },
+  {
+    sid: "StageTopic",
+    service: "sns",
+    actions: `CreateTopic DeleteTopic GetTopicAttributes SetTopicAttributes TagResource UntagResource
+      ListTagsForResource Subscribe Unsubscribe GetSubscriptionAttributes SetSubscriptionAttributes`,
+    resources: [`${namePrefix}-*`],
+    why: "The alerts topic, its policy and its e-mail subscription.",
+  },
+  {
+    sid: "StageEventRules",
+    service: "events",
+    actions: `PutRule DeleteRule DescribeRule PutTargets RemoveTargets ListTargetsByRule TagResource
+      UntagResource ListTagsForResource`,
+    resources: [`rule/${namePrefix}-*`],
+    why: "The rule that forwards Glue job failures to the alerts topic.",
+  },
+  {
+    sid: "StageSchedule",
+    service: "scheduler",
+    actions: "CreateSchedule UpdateSchedule DeleteSchedule GetSchedule",
+    resources: [`schedule/default/${dailyScheduleName}`],
+    why: "The daily extract schedule.",
+  },
+  {
+    sid: "StageAlarms",
+    service: "cloudwatch",
+    actions: `PutMetricAlarm DeleteAlarms DescribeAlarms TagResource UntagResource
+      ListTagsForResource`,
+    resources: [`alarm:${namePrefix}-*`],
+    why: "The alarms on function errors and dead-letter queues.",
+  },
+  {
+    sid: "StageGlue",
+    service: "glue",
+    actions: `CreateJob UpdateJob DeleteJob GetJob CreateDatabase UpdateDatabase DeleteDatabase
+      GetDatabase CreateTable UpdateTable DeleteTable GetTable GetPartitionIndexes TagResource
+      UntagResource GetTags`,
+    resources: [
+      "catalog",
+      `database/${databaseName}`,
+      `table/${databaseName}/*`,
+      `userDefinedFunction/${databaseName}/*`,
+      `job/${transformJobName}`,
+    ],
+    why: "The Glue job, the database and its tables; Glue authorizes database and table calls on the account's catalog too.",
+  },
+  {
+    sid: "StageWorkgroup",
+    service: "athena",
+    actions: `CreateWorkGroup UpdateWorkGroup DeleteWorkGroup GetWorkGroup TagResource UntagResource
+      ListTagsForResource CreateNamedQuery GetNamedQuery DeleteNamedQuery UpdateNamedQuery
+      BatchGetNamedQuery ListNamedQueries`,
+    resources: [`workgroup/${workgroupName}`],
+    why: "The workgroup and its saved queries.",
+  },
+];
+
+/** The policy statements of the table: one per row, in its order. */
+function deployStatements(): aws.types.input.iam.GetPolicyDocumentStatementArgs[] {
+  return DEPLOY_POLICY.map(({ sid, service, actions, resources, conditions }) => ({
+    sid,
+    actions: actions
+      .trim()
+      .split(/\s+/)
+      .map((action) => `${service}:${action}`),
+    resources: resources.map((resource) => arnOf(service, resource)),
+    ...(conditions ? { conditions } : {}),
+  }));
+}
+
+function arnOf(service: string, resource: string): $util.Input<string> {
+  if (resource === "*") return resource;
+  if (service === "s3") return $interpolate`arn:${partition}:s3:::${resource}`;
+  if (service === "iam") return $interpolate`arn:${partition}:iam::${accountId}:${resource}`;
+  return $interpolate`arn:${partition}:${service}:${region}:${accountId}:${resource}`;
+}
 
 function createDeployAccess() {
   const repository = githubRepository();
@@ -54,278 +256,7 @@ function createDeployAccess() {
     ],
   });
 
-  const arn = (service: string, resource: string) =>
-    $interpolate`arn:${partition}:${service}:${region}:${accountId}:${resource}`;
-  const globalArn = (service: string, resource: string) =>
-    $interpolate`arn:${partition}:${service}::${accountId}:${resource}`;
-  const s3Arn = (resource: string) => $interpolate`arn:${partition}:s3:::${resource}`;
-
-  const lambdaFunctions = [extractFunctionName, triggerFunctionName];
-  const logGroups = [
-    ...lambdaFunctions.map((name) => `/aws/lambda/${name}`),
-    `/aws-glue/jobs/${transformJobName}`,
-  ];
-
-  const deployPolicy = aws.iam.getPolicyDocumentOutput({
-    statements: [
-      {
-        // Credentials check by the CLI and the AWS provider; STS has no resource-level permissions.
-        sid: "WhoAmI",
-        actions: ["sts:GetCallerIdentity"],
-        resources: ["*"],
-      },
-      {
-        sid: "SstBootstrapAndSecrets",
-        actions: [
-          "ssm:GetParameter",
-          "ssm:GetParameters",
-          "ssm:GetParametersByPath",
-          "ssm:PutParameter",
-        ],
-        resources: [arn("ssm", "parameter/sst/*")],
-      },
-      {
-        sid: "SstStateAndAssetBuckets",
-        actions: [
-          "s3:ListBucket",
-          "s3:GetBucketLocation",
-          "s3:GetObject",
-          "s3:PutObject",
-          "s3:DeleteObject",
-        ],
-        resources: [
-          s3Arn("sst-state-*"),
-          s3Arn("sst-state-*/*"),
-          s3Arn("sst-asset-*"),
-          s3Arn("sst-asset-*/*"),
-        ],
-      },
-      {
-        sid: "StageBuckets",
-        actions: [
-          "s3:CreateBucket",
-          "s3:DeleteBucket",
-          "s3:ListBucket",
-          "s3:ListBucketVersions",
-          "s3:GetBucket*",
-          "s3:PutBucket*",
-          "s3:DeleteBucketPolicy",
-          "s3:GetAccelerateConfiguration",
-          "s3:GetEncryptionConfiguration",
-          "s3:PutEncryptionConfiguration",
-          "s3:GetLifecycleConfiguration",
-          "s3:PutLifecycleConfiguration",
-          "s3:GetReplicationConfiguration",
-        ],
-        resources: [s3Arn(`${namePrefix}-*`)],
-      },
-      {
-        // Glue script and SQL uploads; temporary stages' buckets are emptied on removal.
-        sid: "GlueAssetObjects",
-        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-        resources: [s3Arn(`${namePrefix}-glueassets*/*`)],
-      },
-      {
-        sid: "StageRoles",
-        actions: [
-          "iam:CreateRole",
-          "iam:DeleteRole",
-          "iam:GetRole",
-          "iam:UpdateRole",
-          "iam:UpdateRoleDescription",
-          "iam:UpdateAssumeRolePolicy",
-          "iam:TagRole",
-          "iam:UntagRole",
-          "iam:PutRolePolicy",
-          "iam:GetRolePolicy",
-          "iam:DeleteRolePolicy",
-          "iam:ListRolePolicies",
-          "iam:ListAttachedRolePolicies",
-          "iam:ListInstanceProfilesForRole",
-        ],
-        resources: [globalArn("iam", `role/${namePrefix}-*`)],
-      },
-      {
-        sid: "PassStageRoles",
-        actions: ["iam:PassRole"],
-        resources: [globalArn("iam", `role/${namePrefix}-*`)],
-        conditions: [
-          {
-            test: "StringEquals",
-            variable: "iam:PassedToService",
-            values: ["lambda.amazonaws.com", "glue.amazonaws.com", "scheduler.amazonaws.com"],
-          },
-        ],
-      },
-      {
-        sid: "ReadOidcProvider",
-        actions: ["iam:GetOpenIDConnectProvider"],
-        resources: [globalArn("iam", `oidc-provider/${GITHUB_OIDC_HOST}`)],
-      },
-      {
-        sid: "StageFunctions",
-        actions: [
-          "lambda:CreateFunction",
-          "lambda:DeleteFunction",
-          "lambda:Get*",
-          "lambda:List*",
-          "lambda:UpdateFunctionCode",
-          "lambda:UpdateFunctionConfiguration",
-          "lambda:PublishVersion",
-          "lambda:TagResource",
-          "lambda:UntagResource",
-          "lambda:AddPermission",
-          "lambda:RemovePermission",
-          "lambda:PutFunctionEventInvokeConfig",
-          "lambda:UpdateFunctionEventInvokeConfig",
-          "lambda:DeleteFunctionEventInvokeConfig",
-        ],
-        resources: lambdaFunctions.flatMap((name) => [
-          arn("lambda", `function:${name}`),
-          arn("lambda", `function:${name}:*`),
-        ]),
-      },
-      {
-        sid: "StageLogGroups",
-        actions: [
-          "logs:CreateLogGroup",
-          "logs:DeleteLogGroup",
-          "logs:PutRetentionPolicy",
-          "logs:DeleteRetentionPolicy",
-          "logs:TagResource",
-          "logs:UntagResource",
-          "logs:ListTagsForResource",
-          "logs:TagLogGroup",
-          "logs:ListTagsLogGroup",
-        ],
-        resources: [
-          ...logGroups.map((name) => arn("logs", `log-group:${name}`)),
-          ...logGroups.map((name) => arn("logs", `log-group:${name}:*`)),
-        ],
-      },
-      {
-        // DescribeLogGroups is authorized on the account's log-group namespace, not on one group.
-        sid: "ListLogGroups",
-        actions: ["logs:DescribeLogGroups"],
-        resources: [arn("logs", "log-group:*")],
-      },
-      {
-        sid: "StageQueues",
-        actions: [
-          "sqs:CreateQueue",
-          "sqs:DeleteQueue",
-          "sqs:GetQueueAttributes",
-          "sqs:SetQueueAttributes",
-          "sqs:GetQueueUrl",
-          "sqs:TagQueue",
-          "sqs:UntagQueue",
-          "sqs:ListQueueTags",
-        ],
-        resources: [arn("sqs", `${namePrefix}-*`)],
-      },
-      {
-        sid: "StageTopic",
-        actions: [
-          "sns:CreateTopic",
-          "sns:DeleteTopic",
-          "sns:GetTopicAttributes",
-          "sns:SetTopicAttributes",
-          "sns:TagResource",
-          "sns:UntagResource",
-          "sns:ListTagsForResource",
-          "sns:Subscribe",
-          "sns:Unsubscribe",
-          "sns:GetSubscriptionAttributes",
-          "sns:SetSubscriptionAttributes",
-        ],
-        resources: [arn("sns", `${namePrefix}-*`)],
-      },
-      {
-        sid: "StageEventRules",
-        actions: [
-          "events:PutRule",
-          "events:DeleteRule",
-          "events:DescribeRule",
-          "events:PutTargets",
-          "events:RemoveTargets",
-          "events:ListTargetsByRule",
-          "events:TagResource",
-          "events:UntagResource",
-          "events:ListTagsForResource",
-        ],
-        resources: [arn("events", `rule/${namePrefix}-*`)],
-      },
-      {
-        sid: "StageSchedule",
-        actions: [
-          "scheduler:CreateSchedule",
-          "scheduler:UpdateSchedule",
-          "scheduler:DeleteSchedule",
-          "scheduler:GetSchedule",
-        ],
-        resources: [arn("scheduler", `schedule/default/${physicalName("daily_b3_etl_trigger")}`)],
-      },
-      {
-        sid: "StageAlarms",
-        actions: [
-          "cloudwatch:PutMetricAlarm",
-          "cloudwatch:DeleteAlarms",
-          "cloudwatch:DescribeAlarms",
-          "cloudwatch:TagResource",
-          "cloudwatch:UntagResource",
-          "cloudwatch:ListTagsForResource",
-        ],
-        resources: [arn("cloudwatch", `alarm:${namePrefix}-*`)],
-      },
-      {
-        sid: "StageGlue",
-        actions: [
-          "glue:CreateJob",
-          "glue:UpdateJob",
-          "glue:DeleteJob",
-          "glue:GetJob",
-          "glue:CreateDatabase",
-          "glue:UpdateDatabase",
-          "glue:DeleteDatabase",
-          "glue:GetDatabase",
-          "glue:CreateTable",
-          "glue:UpdateTable",
-          "glue:DeleteTable",
-          "glue:GetTable",
-          "glue:GetPartitionIndexes",
-          "glue:TagResource",
-          "glue:UntagResource",
-          "glue:GetTags",
-        ],
-        resources: [
-          arn("glue", "catalog"),
-          arn("glue", `database/${databaseName}`),
-          arn("glue", `table/${databaseName}/*`),
-          arn("glue", `userDefinedFunction/${databaseName}/*`),
-          arn("glue", `job/${transformJobName}`),
-        ],
-      },
-      {
-        sid: "StageWorkgroup",
-        actions: [
-          "athena:CreateWorkGroup",
-          "athena:UpdateWorkGroup",
-          "athena:DeleteWorkGroup",
-          "athena:GetWorkGroup",
-          "athena:TagResource",
-          "athena:UntagResource",
-          "athena:ListTagsForResource",
-          "athena:CreateNamedQuery",
-          "athena:GetNamedQuery",
-          "athena:DeleteNamedQuery",
-          "athena:UpdateNamedQuery",
-          "athena:BatchGetNamedQuery",
-          "athena:ListNamedQueries",
-        ],
-        resources: [arn("athena", `workgroup/${workgroupName}`)],
-      },
-    ],
-  });
+  const deployPolicy = aws.iam.getPolicyDocumentOutput({ statements: deployStatements() });
 
   const role = new aws.iam.Role("GithubDeployRole", {
     // Deliberately outside `${namePrefix}-*` (see the header of this file).

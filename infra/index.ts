@@ -1,5 +1,5 @@
 /**
- * The whole stack, one module per concern (DESIGN §2), created in this order: each module uses only
+ * The whole stack, one module per concern, created in this order: each module uses only
  * what the ones above it export.
  */
 import "./storage";

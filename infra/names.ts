@@ -1,28 +1,33 @@
 /**
- * Stage-aware names and deploy-time settings shared by every infra module (DESIGN §3).
+ * Stage-aware names and deploy-time settings shared by every infra module.
  *
  * Settings come from the environment of the machine running `sst deploy` (a laptop or the
  * GitHub deploy workflow), so the same values can be set as repository variables in CI.
  */
 import { execFileSync } from "node:child_process";
+import { stageNames } from "../packages/core/src/stage-names";
 
 /** Stages that hold real data: retained on removal, and the only ones with the GitHub OIDC role. */
 export const PERMANENT_STAGES: readonly string[] = ["prod"];
 
 export const isPermanentStage = PERMANENT_STAGES.includes($app.stage);
 
-/** Stage as used in physical names: lower-cased, `-` becomes `_` (DESIGN §3). */
-export const stageSuffix = $app.stage.toLowerCase().replaceAll("-", "_");
+/**
+ * The stage as physical names carry it, taken from core's stageNames(): clients such as
+ * `b3 query --stage` compute the database and workgroup names with that function, so the deployed
+ * names cannot drift from theirs. Every fixed name ends the way the database name `b3_<suffix>` does.
+ */
+const stageSuffix = stageNames($app.stage).database.slice("b3_".length);
 
-/** `physicalName("transform_job")` → `transform_job_prod`. */
+/** `physicalName("transform_job")` → `transform_job_prod`: the fixed names clients and people use. */
 export function physicalName(base: string): string {
   return `${base}_${stageSuffix}`;
 }
 
 /**
- * Prefix for the names of raw AWS resources that have no fixed name in DESIGN §3 (roles, queues,
- * alarms, rules, topics). SST uses the same `<app>-<stage>-` prefix for the resources it names,
- * which lets the deploy role be scoped to `<app>-<stage>-*`.
+ * Prefix for the names of resources without a fixed name (roles, queues, alarms, rules, topics).
+ * SST uses the same `<app>-<stage>-` prefix for the resources it names, which lets the deploy role
+ * be scoped to `<app>-<stage>-*`.
  */
 export const namePrefix = `${$app.name}-${$app.stage}`;
 

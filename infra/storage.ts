@@ -1,5 +1,5 @@
 /**
- * The three buckets (DESIGN §3): the data lake, the Glue scripts, the Athena query results.
+ * The three buckets: the data lake, the Glue scripts, the Athena query results.
  * All private (public access block, no CORS), TLS-only (SST's bucket policy denies
  * aws:SecureTransport=false) and encrypted at rest with SSE-S3.
  */
@@ -58,9 +58,9 @@ new aws.s3.BucketLifecycleConfiguration("DataLakeBucketLifecycle", {
 
 /**
  * What the extract function sees as `Resource.DataLake`: the bucket name, and only what extract does
- * with it — put the day's raw file, and read it back when a re-run must carry forward the rows of
- * tickers that failed this time (packages/core extract). s3:ListBucket (key names only) is there so
- * that a missing raw file answers 404 rather than 403; nothing outside raw/ can be read or written.
+ * with it — merge the day's raw file (read it back, put the merged file) while holding the lake
+ * lock `_lake.lock` (create, renew, read, release). s3:ListBucket (key names only) is there so that
+ * a missing raw file answers 404 rather than 403; nothing else in the lake can be read or written.
  */
 export const dataLake = new sst.Linkable("DataLake", {
   properties: { name: dataLakeBucket.name },
@@ -68,6 +68,10 @@ export const dataLake = new sst.Linkable("DataLake", {
     sst.aws.permission({
       actions: ["s3:PutObject", "s3:GetObject"],
       resources: [$interpolate`${dataLakeBucket.arn}/raw/*`],
+    }),
+    sst.aws.permission({
+      actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+      resources: [$interpolate`${dataLakeBucket.arn}/_lake.lock`],
     }),
     sst.aws.permission({
       actions: ["s3:ListBucket"],

@@ -1,15 +1,9 @@
 /**
  * The transform: a raw Parquet file landing under raw/ → S3 notification → trigger function →
- * Glue job `transform_job_<stage>` (glue-scripts/transform.py, DESIGN §7) → refined/ and aggregated/.
+ * Glue job `transform_job_<stage>` (glue-scripts/transform.py) → refined/ and aggregated/.
  */
 import { readdirSync } from "node:fs";
-import {
-  deadLetterQueue,
-  lambdaRole,
-  logPermission,
-  nodeBundle,
-  sendToQueuePermission,
-} from "./lambda";
+import { pipelineFunction } from "./lambda";
 import { accountId, partition, physicalName, prefixedName, region } from "./names";
 import { dataLakeBucket, glueAssets } from "./storage";
 
@@ -24,6 +18,15 @@ const scriptObject = new aws.s3.BucketObjectv2("TransformScript", {
   bucket: glueAssets.name,
   key: scriptKey,
   source: $asset("glue-scripts/transform.py"),
+  contentType: "text/x-python",
+});
+
+/** The lake lock's Python side, imported by the script (`--extra-py-files`). */
+const lockModuleKey = "scripts/lake_lock.py";
+const lockModuleObject = new aws.s3.BucketObjectv2("TransformLockModule", {
+  bucket: glueAssets.name,
+  key: lockModuleKey,
+  source: $asset("glue-scripts/lake_lock.py"),
   contentType: "text/x-python",
 });
 
@@ -66,8 +69,11 @@ function logicalSuffix(file: string): string {
 // staging folder, write its logs and metrics. Nothing else (no Data Catalog access: tables use partition projection).
 // ---------------------------------------------------------------------------------------------
 
-/** Where the job writes: the two outputs and the script's own staging folder (DESIGN §5, §7). */
+/** Where the job writes: the two outputs and the script's own staging folder. */
 const writablePrefixes = ["refined", "aggregated", "_transform_staging"];
+
+/** The lake's control objects: the writers' lock, the publish journal, the applied-raw state. */
+const controlObjects = ["_lake.lock", "_transform_journal.json", "_transform_state.json"];
 
 const transformJobPolicy = aws.iam.getPolicyDocumentOutput({
   statements: [
@@ -89,6 +95,11 @@ const transformJobPolicy = aws.iam.getPolicyDocumentOutput({
         $interpolate`${dataLakeBucket.arn}/${prefix}/*`,
         $interpolate`${dataLakeBucket.arn}/${prefix}_$folder$`,
       ]),
+    },
+    {
+      sid: "LakeControlObjects",
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: controlObjects.map((key) => $interpolate`${dataLakeBucket.arn}/${key}`),
     },
     {
       // Listing (key names only) is what makes S3 answer 404 instead of 403 for a missing key:
@@ -175,10 +186,11 @@ export const transformJob = new aws.glue.Job(
       "--enable-continuous-cloudwatch-log": "true",
       "--continuous-log-logGroup": transformJobLogGroup.name,
       "--job-bookmark-option": "job-bookmark-disable",
+      "--extra-py-files": $interpolate`s3://${glueAssets.name}/${lockModuleKey}`,
       ...(sqlFiles.length > 0 ? { "--extra-files": extraFiles } : {}),
     },
   },
-  { dependsOn: [scriptObject, ...sqlObjects] },
+  { dependsOn: [scriptObject, lockModuleObject, ...sqlObjects] },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -187,28 +199,17 @@ export const transformJob = new aws.glue.Job(
 
 export const triggerFunctionName = physicalName("s3_trigger_glue_transform");
 
-export const triggerDeadLetter = deadLetterQueue("TriggerGlueDeadLetter");
-
-export const triggerGlue = new sst.aws.Function("TriggerGlue", {
+/**
+ * A throttled or refused StartJobRun throws, so the event goes through the retries and ends in the
+ * dead-letter queue (lambda.ts) rather than being dropped.
+ */
+export const { fn: triggerGlue, deadLetter: triggerDeadLetter } = pipelineFunction("TriggerGlue", {
   name: triggerFunctionName,
   description: `Starts ${transformJobName} for each raw Parquet file written to the data lake`,
   handler: "packages/functions/src/trigger-glue.handler",
-  runtime: "nodejs22.x",
-  nodejs: nodeBundle,
-  architecture: "arm64",
   memory: "256 MB",
   timeout: "30 seconds",
   link: [transformJob],
-  permissions: [logPermission(triggerFunctionName), sendToQueuePermission(triggerDeadLetter)],
-  // A throttled or refused StartJobRun throws: Lambda retries twice, then the event is kept
-  // in the dead-letter queue (alerts.ts alarms on it) — never dropped silently.
-  retries: 2,
-  transform: {
-    role: lambdaRole,
-    eventInvokeConfig: {
-      destinationConfig: { onFailure: { destination: triggerDeadLetter.arn } },
-    },
-  },
 });
 
 export const rawNotifications = dataLakeBucket.notify({

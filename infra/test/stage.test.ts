@@ -3,6 +3,8 @@
  * removed with the stage, and no GitHub deploy access.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stageNames } from "./core";
+import { unstagedNames } from "./stack";
 import { type Synthesis, synthesize } from "./synth";
 
 let app: Synthesis;
@@ -24,17 +26,16 @@ describe("a temporary stage", () => {
     expect(app.errors).toEqual([]);
   });
 
-  it("lower-cases the stage and turns `-` into `_` in physical names (DESIGN §3)", () => {
+  it("carries the stage in every physical name, as core's stageNames() writes it", () => {
+    expect(unstagedNames(app)).toEqual([]);
+    expect(stageNames("Feature-42")).toEqual({
+      database: app.outputs.glueDatabase,
+      workgroup: app.outputs.athenaWorkgroup,
+    });
     expect(app.outputs).toMatchObject({
       extractFunction: "b3_extract_function_feature_42",
-      triggerFunction: "s3_trigger_glue_transform_feature_42",
       transformJob: "transform_job_feature_42",
-      glueDatabase: "b3_feature_42",
-      athenaWorkgroup: "etl_workgroup_feature_42",
     });
-    expect(app.one("aws:scheduler/schedule:Schedule", "DailyExtractSchedule").inputs.name).toBe(
-      "daily_b3_etl_trigger_feature_42",
-    );
   });
 
   it("is removable: buckets are not retained and can be emptied, the workgroup too", () => {
