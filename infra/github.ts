@@ -117,9 +117,15 @@ const DEPLOY_POLICY: DeployGrant[] = [
   {
     sid: "StageFunctions",
     service: "lambda",
-    actions: `CreateFunction DeleteFunction Get* List* UpdateFunctionCode UpdateFunctionConfiguration
-      PublishVersion TagResource UntagResource AddPermission RemovePermission
-      PutFunctionEventInvokeConfig UpdateFunctionEventInvokeConfig DeleteFunctionEventInvokeConfig`,
+    // Named one by one: lambda:Get*/List* would also grant account, layer, code-signing and
+    // event-source-mapping actions that a grant on function ARNs never authorizes.
+    actions: `CreateFunction DeleteFunction GetFunction GetFunctionConfiguration GetFunctionCodeSigningConfig
+      GetFunctionConcurrency GetFunctionEventInvokeConfig GetFunctionUrlConfig GetPolicy
+      GetRuntimeManagementConfig GetAlias ListAliases ListVersionsByFunction ListTags
+      ListFunctionEventInvokeConfigs ListFunctionUrlConfigs ListProvisionedConcurrencyConfigs
+      UpdateFunctionCode UpdateFunctionConfiguration PublishVersion TagResource UntagResource
+      AddPermission RemovePermission PutFunctionEventInvokeConfig UpdateFunctionEventInvokeConfig
+      DeleteFunctionEventInvokeConfig`,
     resources: lambdaFunctions.flatMap((name) => [`function:${name}`, `function:${name}:*`]),
     why: "The two functions, their versions, retry settings and the S3 invoke permission.",
   },
@@ -138,8 +144,8 @@ const DEPLOY_POLICY: DeployGrant[] = [
     sid: "ListLogGroups",
     service: "logs",
     actions: "DescribeLogGroups",
-    resources: ["log-group:*"],
-    why: "DescribeLogGroups is authorized on the account's log-group namespace, not on one group.",
+    resources: ["*"],
+    why: "DescribeLogGroups has no resource-level permissions: AWS authorizes it on * only.",
   },
   {
     sid: "StageQueues",
@@ -153,9 +159,16 @@ const DEPLOY_POLICY: DeployGrant[] = [
     sid: "StageTopic",
     service: "sns",
     actions: `CreateTopic DeleteTopic GetTopicAttributes SetTopicAttributes TagResource UntagResource
-      ListTagsForResource Subscribe Unsubscribe GetSubscriptionAttributes SetSubscriptionAttributes`,
+      ListTagsForResource Subscribe`,
     resources: [`${namePrefix}-*`],
     why: "The alerts topic, its policy and its e-mail subscription.",
+  },
+  {
+    sid: "TopicSubscriptions",
+    service: "sns",
+    actions: "Unsubscribe GetSubscriptionAttributes SetSubscriptionAttributes",
+    resources: ["*"],
+    why: "Calls on the e-mail subscription itself, which AWS authorizes on * only.",
   },
   {
     sid: "StageEventRules",

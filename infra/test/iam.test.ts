@@ -49,9 +49,14 @@ const UNSCOPED: { resources: string[]; actions?: string[]; condition?: object; w
     why: "Glue also writes to its own log groups (/aws-glue/jobs/output, /error), shared by every job",
   },
   {
-    resources: [regional("logs", "log-group:*")],
+    resources: ["*"],
     actions: ["logs:DescribeLogGroups"],
-    why: "DescribeLogGroups is authorized on the account's log-group namespace",
+    why: "DescribeLogGroups has no resource-level permissions",
+  },
+  {
+    resources: ["*"],
+    actions: ["sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"],
+    why: "calls on a subscription have no resource-level permissions",
   },
   {
     resources: [regional("glue", "catalog")],

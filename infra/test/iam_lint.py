@@ -18,13 +18,8 @@ Two sources of findings:
 import json
 import sys
 
-from parliament import (
-    analyze_policy_string,
-    expand_action,
-    get_arn_format,
-    get_privilege_info,
-    is_arn_strictly_valid,
-)
+from parliament import analyze_policy_string, expand_action, is_arn_strictly_valid
+from parliament.statement import get_arn_format, get_privilege_info
 
 
 def as_list(value):
@@ -50,7 +45,8 @@ def resource_checks(statement):
     resources = as_list(statement.get("Resource"))
     matched = set()
     for pattern in as_list(statement.get("Action")):
-        for action in expand_action(pattern):
+        # An unknown action is parliament's UNKNOWN_ACTION finding already.
+        for action in expand_action(pattern, raise_exceptions=False):
             name = f"{action['service']}:{action['action']}"
             info = get_privilege_info(action["service"], action["action"])
             types = [t["resource_type"] for t in info["resource_types"] if t["resource_type"]]

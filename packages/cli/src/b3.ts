@@ -2,12 +2,13 @@
 /** The `b3` command: the local twin of the pipeline (DESIGN §6). */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LakeError, TransformError, UsageError } from "@b3/core";
+import { LakeError, TransformError, TrinoQueryError, TrinoSetupError, UsageError } from "@b3/core";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { extractCommand } from "./commands/extract.ts";
 import { queryCommand } from "./commands/query.ts";
 import { runCommand } from "./commands/run.ts";
 import { transformCommand } from "./commands/transform.ts";
+import { trinoCommand } from "./commands/trino.ts";
 
 const commands: Record<
   string,
@@ -23,8 +24,12 @@ const commands: Record<
     run: runCommand,
   },
   query: {
-    summary: "SQL over the local lake (DuckDB) or a deployed stage (Athena)",
+    summary: "SQL over the local lake (DuckDB or local Trino) or a deployed stage (Athena)",
     run: queryCommand,
+  },
+  trino: {
+    summary: "install, start, show or stop the local Trino behind query --engine trino",
+    run: trinoCommand,
   },
 };
 
@@ -64,6 +69,14 @@ function reportError(error: unknown, io: CliIo): number {
   }
   if (error instanceof TransformError) {
     io.stderr.write(`error: transform: ${e.message}\nrefined/ and aggregated/ are unchanged.\n`);
+    return EXIT.nothingWritten;
+  }
+  if (error instanceof TrinoQueryError) {
+    io.stderr.write(`error: trino: ${e.message}\n`);
+    return EXIT.nothingWritten;
+  }
+  if (error instanceof TrinoSetupError) {
+    io.stderr.write(`error: ${e.message}\n`);
     return EXIT.nothingWritten;
   }
   if (error instanceof LakeError) {

@@ -1,17 +1,32 @@
-/** `b3 query`: SQL over the local lake with DuckDB, or over a deployed stage with Athena. */
+/** `b3 query`: SQL over the local lake with DuckDB or the local Trino, or over a deployed stage with Athena. */
 import { parseArgs } from "node:util";
 import { AthenaClient } from "@aws-sdk/client-athena";
-import { openLake, queryLake, runAthenaQuery, stageNames, UsageError } from "@b3/core";
+import {
+  openLake,
+  queryLake,
+  queryLakeWithTrino,
+  runAthenaQuery,
+  stageNames,
+  touchTrino,
+  UsageError,
+} from "@b3/core";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
+import { localTrino, startLocalTrino } from "../local-trino.ts";
 import { FORMATS, type Format, renderResult } from "../render-result.ts";
 
-export const queryHelp = `Usage: b3 query [--lake PATH | --stage S] [--format table|csv|json] "SQL"
+export const ENGINES = ["duckdb", "trino"] as const;
+
+export const queryHelp = `Usage: b3 query [--lake PATH [--engine duckdb|trino] | --stage S] [--format table|csv|json] "SQL"
 
 Runs one SQL statement and prints its rows.
 
-  --lake PATH      DuckDB over a local lake folder (default: $B3_LAKE or .lake/), with the views
-                   raw_stocks, refined_stocks and aggregated_stocks
+  --lake PATH      a local lake folder (default: $B3_LAKE or .lake/), with the tables raw_stocks,
+                   refined_stocks and aggregated_stocks
+  --engine E       for a local lake: duckdb (default, fast, DuckDB's SQL) or trino: Athena's engine
+                   (Trino 476) with the tables the Glue catalog declares, partition projection
+                   included; downloaded once (about 820 MB, needs Java 24+), started on first use and
+                   kept running until b3 trino stop or ${"$"}B3_TRINO_IDLE_MINUTES (default 15) idle minutes
   --stage S        Athena, in the deployed stage's workgroup etl_workgroup_<S> and database b3_<S>
                    (AWS credentials and region from the usual AWS environment)
   --format F       table (default), csv or json
@@ -26,6 +41,7 @@ export async function queryCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       lake: { type: "string" },
       stage: { type: "string" },
+      engine: { type: "string" },
       format: { type: "string", default: "table" },
       help: { type: "boolean", short: "h" },
     },
@@ -46,10 +62,34 @@ export async function queryCommand(args: string[], io: CliIo): Promise<number> {
       "--lake and --stage are exclusive: query the local lake or a deployed stage",
     );
   }
-  const result =
-    values.stage !== undefined
-      ? await runAthenaQuery({ athena: new AthenaClient({}), ...stageNames(values.stage), sql })
-      : await queryLake(localLakeRoot(values.lake ?? defaultLake(io.env)), sql);
+  const engine = values.engine ?? "duckdb";
+  if (!ENGINES.includes(engine as (typeof ENGINES)[number])) {
+    throw new UsageError(
+      `--engine ${JSON.stringify(values.engine)} is not one of ${ENGINES.join(", ")}`,
+    );
+  }
+  if (values.engine !== undefined && values.stage !== undefined) {
+    throw new UsageError("--engine is for a local lake; --stage always runs on Athena");
+  }
+  let result: Awaited<ReturnType<typeof queryLake>>;
+  if (values.stage !== undefined) {
+    result = await runAthenaQuery({
+      athena: new AthenaClient({}),
+      ...stageNames(values.stage),
+      sql,
+    });
+  } else if (engine === "trino") {
+    const lakeRoot = localLakeRoot(values.lake ?? defaultLake(io.env));
+    const server = await startLocalTrino(io);
+    const { runDir } = localTrino(io.env);
+    try {
+      result = await queryLakeWithTrino({ endpoint: server.endpoint, runDir, lakeRoot, sql });
+    } finally {
+      touchTrino(runDir);
+    }
+  } else {
+    result = await queryLake(localLakeRoot(values.lake ?? defaultLake(io.env)), sql);
+  }
   io.stdout.write(renderResult(result, values.format as Format));
   return EXIT.ok;
 }
