@@ -1,102 +1,89 @@
 /**
- * `npm run bench`: runs the benchmarks, prints their verdicts, and rewrites each benchmark's
- * generated section of docs/BENCHMARKS.md (the hand-written rest of the file is kept).
- *
- *   npm run bench                      all benchmarks, results written to docs/BENCHMARKS.md
- *   npm run bench -- --only transform  one benchmark (extract | transform)
- *   npm run bench -- --no-write        print only
- *   npm run bench -- --cold-runs 20 --ticker-runs 5
- *   npm run bench -- --transform-runs 10 --spark-runs 2  (--spark-runs 0 leaves Spark out)
+ * `npm run bench`: the extract and transform benchmarks, printed as Markdown on stdout (progress on
+ * stderr); with --write, also into the generated blocks of docs/BENCHMARKS.md.
  */
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "./extract/bundle.ts";
-import { runExtractBench } from "./extract/index.ts";
-import { machineFacts, machineMarkdown } from "./lib/machine.ts";
-import { updateReportFile } from "./lib/report-file.ts";
-import { fmt, passes, textTable, VERDICT_HEADER, type Verdict, verdictRow } from "./lib/stats.ts";
-import { runTransformBench } from "./transform/index.ts";
+import { extractBench } from "./extract/index.ts";
+import { loadLine, machineLine, REPO_ROOT, writeSection } from "./lib.ts";
+import { transformBench } from "./transform/index.ts";
 
-const REPORT = join(REPO_ROOT, "docs", "BENCHMARKS.md");
-const BENCHMARKS = ["extract", "transform"] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
-
-const { values } = parseArgs({
-  options: {
-    only: { type: "string" },
-    "no-write": { type: "boolean", default: false },
-    "cold-runs": { type: "string", default: "10" },
-    "ticker-runs": { type: "string", default: "3" },
-    "transform-runs": { type: "string", default: "5" },
-    "spark-runs": { type: "string", default: "1" },
+// Each flag once: the parser's options and the help are both made from this table.
+const FLAGS = {
+  only: { type: "string", arg: "PART", help: "extract | transform (default: both)" },
+  runs: {
+    type: "string",
+    default: "5",
+    help: "transform rounds: pairs of DuckDB with each other engine",
   },
-});
-const count = (name: string, value: string | undefined, min = 1): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be a whole number of at least ${min}, got ${value}`);
+  peer: {
+    type: "string",
+    multiple: true,
+    arg: "PATH",
+    help: "a Python peer, run as `python PATH RAW_PARQUET OUT_DIR` (repeatable)",
+  },
+  "spark-runs": {
+    type: "string",
+    default: "0",
+    help: "rounds that also run local Spark (slow: a JVM per run)",
+  },
+  "daily-runs": { type: "string", default: "3", help: "daily runs into the 1M-row lake" },
+  "cold-runs": { type: "string", default: "10", help: "fresh processes for the cold module init" },
+  "ticker-runs": { type: "string", default: "3", help: "runs of the 400-ticker extract" },
+  write: { type: "boolean", help: "also rewrite the figures in docs/BENCHMARKS.md" },
+  help: { type: "boolean", help: "show this help" },
+} as const;
+
+const { values } = parseArgs({ options: FLAGS });
+if (values.help) {
+  const lines = Object.entries(FLAGS).map(([name, flag]) => {
+    const arg = "arg" in flag ? flag.arg : "N";
+    const shown = `--${name}${flag.type === "string" ? ` ${arg}` : ""}`.padEnd(18);
+    return `  ${shown} ${flag.help}${"default" in flag ? ` (default ${flag.default})` : ""}`;
+  });
+  console.log(`Usage: npm run bench -- [flags]\n\n${lines.join("\n")}`);
+  process.exit(0);
+}
+const count = (name: keyof typeof values) => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a whole number, got ${values[name]}`);
     process.exit(2);
   }
   return n;
 };
-if (values.only !== undefined && !BENCHMARKS.includes(values.only as Benchmark)) {
-  console.error(`--only must be one of ${BENCHMARKS.join(", ")}, got ${values.only}`);
+const parts = values.only ? [values.only] : ["extract", "transform"];
+if (parts.some((p) => p !== "extract" && p !== "transform")) {
+  console.error(`--only must be extract or transform, got ${values.only}`);
   process.exit(2);
 }
-const selected: readonly Benchmark[] = values.only ? [values.only as Benchmark] : BENCHMARKS;
-const coldInitRuns = count("cold-runs", values["cold-runs"]);
-const manyTickersRuns = count("ticker-runs", values["ticker-runs"]);
-const transformRuns = count("transform-runs", values["transform-runs"]);
-const sparkRuns = count("spark-runs", values["spark-runs"], 0);
-
-const machine = machineFacts();
 const log = (line: string) => console.error(line);
 
-interface Section {
-  name: Benchmark;
-  heading: string;
-  run: () => Promise<{ verdicts: Verdict[]; markdown: string }>;
+for (const part of parts) {
+  const started = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const loadBefore = loadLine();
+  const body =
+    part === "extract"
+      ? await extractBench({
+          coldRuns: Math.max(1, count("cold-runs")),
+          tickerRuns: Math.max(1, count("ticker-runs")),
+          log,
+        })
+      : await transformBench({
+          runs: Math.max(1, count("runs")),
+          sparkRuns: count("spark-runs"),
+          dailyRuns: Math.max(1, count("daily-runs")),
+          peers: values.peer ?? [],
+          log,
+        });
+  // The part's heading first, then the context its figures were taken in.
+  const [heading, ...rest] = body.split("\n");
+  const section = [
+    heading,
+    "",
+    `Measured ${started} UTC on ${machineLine()}; load average (1 / 5 / 15 min) ${loadBefore} at the start, ${loadLine()} at the end.`,
+    ...rest,
+  ].join("\n");
+  console.log(`\n${section}\n`);
+  if (values.write) writeSection(join(REPO_ROOT, "docs", "BENCHMARKS.md"), part, section);
 }
-const sections: Section[] = [
-  {
-    name: "extract",
-    heading: "## Extract (issue 2)",
-    run: () => runExtractBench({ coldInitRuns, manyTickersRuns, log }),
-  },
-  {
-    name: "transform",
-    heading: "## Transform (issue 3)",
-    run: () => runTransformBench({ runs: transformRuns, sparkRuns, log }),
-  },
-];
-
-let over = 0;
-for (const section of sections.filter((s) => selected.includes(s.name))) {
-  const date = new Date();
-  const loadBefore = loadavg()[0] ?? 0;
-  const result = await section.run();
-  const loadAfter = loadavg()[0] ?? 0;
-
-  console.log(
-    `\n${section.name} (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node})`,
-  );
-  console.log(textTable(VERDICT_HEADER, result.verdicts.map(verdictRow)));
-  over += result.verdicts.filter((v) => !passes(v)).length;
-
-  if (!values["no-write"]) {
-    const body = [
-      machineMarkdown(machine, date),
-      `| load average (1 min) at start / end | ${fmt(loadBefore, 2)} / ${fmt(loadAfter, 2)} |`,
-      "",
-      result.markdown,
-    ].join("\n");
-    updateReportFile(REPORT, section.name, section.heading, body);
-    console.log(`\nwrote the ${section.name} section of ${REPORT}`);
-  }
-}
-
-// A benchmark reports, it does not gate: a figure over its target is printed as OVER and written to
-// the report, and the exit code stays 0. Only a benchmark that could not run (or produced wrong
-// data) exits non-zero, through the thrown error.
-if (over > 0) console.log(`${over} figure(s) over target: see docs/BENCHMARKS.md`);

@@ -1,57 +1,29 @@
 /**
- * Child process of the many-tickers benchmark: runs the production extract (default concurrency,
- * retries and timeout) against the fake Yahoo the parent serves, into a local lake, and prints
- * one JSON line with its timings and its own peak RSS. Only this process's memory is measured.
+ * The production extract for many synthetic tickers against the fake Yahoo the parent serves, in a
+ * process of its own so that its memory is measured without the server's. No concurrency, retry or
+ * timeout option: core's defaults apply, as in the Lambda handler.
+ *
+ *   node many-tickers-child.ts FAKE_YAHOO_URL LAKE_DIR RUN_DATE TICKERS
  */
-const started = performance.now();
-const { createChartClient, extractToLake, extractWindow, localLake } = await import("@b3/core");
-const loadedMs = performance.now() - started;
-const maxRssAfterLoadKiB = process.resourceUsage().maxRSS;
+import { createChartClient, extractToLake, extractWindow, fetchVia, localLake } from "../core.ts";
 
-interface ChildConfig {
-  fakeYahooUrl: string;
-  lakeDir: string;
-  runDate: string;
-  tickers: string[];
-}
-const config = JSON.parse(process.argv[2] ?? "{}") as ChildConfig;
-
-// Yahoo's URLs, sent to the fake server instead (the path and query are what it reads).
-const toFakeYahoo: typeof fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  return fetch(`${config.fakeYahooUrl}${url.pathname}${url.search}`, init);
-};
-
-let lastOutcomeMs = 0;
-const extractStart = performance.now();
+const [url = "", lakeDir = "", runDate = "", count = "0"] = process.argv.slice(2);
+const tickers = Array.from(
+  { length: Number(count) },
+  (_, i) => `T${String(i + 1).padStart(4, "0")}.SA`,
+);
 const report = await extractToLake({
-  tickers: config.tickers,
-  window: extractWindow({ runDate: config.runDate }),
-  lake: localLake(config.lakeDir),
-  fetchChart: createChartClient({ fetch: toFakeYahoo }),
-  onOutcome: () => {
-    lastOutcomeMs = performance.now();
-  },
+  tickers,
+  window: extractWindow({ runDate }),
+  lake: localLake(lakeDir),
+  fetchChart: createChartClient({ fetch: fetchVia(url) }),
 });
-const extractEnd = performance.now();
-
+const rows = report.outcomes.map((o) => (o.status === "ok" ? o.rows : 0));
 const failed = report.outcomes.filter((o) => o.status === "failed");
-const rowsPerTicker = report.outcomes.map((o) => (o.status === "ok" ? o.rows : 0));
-process.stdout.write(
-  `${JSON.stringify({
-    loadedMs,
-    extractMs: extractEnd - extractStart,
-    downloadsMs: lastOutcomeMs - extractStart,
-    writeMs: extractEnd - lastOutcomeMs,
+console.log(
+  JSON.stringify({
     rowsWritten: report.rowsWritten,
-    rowsPerTicker: { min: Math.min(...rowsPerTicker), max: Math.max(...rowsPerTicker) },
-    tickersOk: report.outcomes.length - failed.length,
-    tickersFailed: failed.length,
-    failures: failed.slice(0, 3).map((f) => `${f.ticker}: ${f.reason}`),
-    attempts: report.outcomes.reduce((sum, o) => sum + o.attempts, 0),
-    exitCode: report.exitCode,
-    location: report.location ?? null,
-    maxRssAfterLoadKiB,
-    maxRssKiB: process.resourceUsage().maxRSS,
-  })}\n`,
+    rowsPerTicker: [Math.min(...rows), Math.max(...rows)],
+    failed: failed.slice(0, 3).map((f) => `${f.ticker}: ${f.reason}`),
+  }),
 );

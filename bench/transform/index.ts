@@ -1,608 +1,354 @@
 /**
- * The transform benchmark of issue 3: one synthetic raw file of ~1M rows (400 tickers × 2,500
- * business days) turned into refined + aggregated by the local engine (DuckDB), by a plain Polars
- * implementation of the same rules, and by the Spark engine (the Glue job on local pyspark), each
- * in its own child process on its own fresh lake, with wall time and peak memory of the process
- * tree; every run is checked, and the three engines' outputs are compared row by row.
+ * Transform: a first run of ~1M raw rows on an empty lake by `b3 transform` (DuckDB), next to plain
+ * Polars, optional peers given by path and optionally local Spark, pair by pair; then a daily run
+ * into the lake those rows made.
  */
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
-import { join, relative } from "node:path";
-import { rawKey } from "../../packages/core/src/lake-layout.ts";
-import { REPO_ROOT } from "../extract/bundle.ts";
-import { type MeasuredRun, type ProcessMemory, runMeasured } from "../lib/process-tree.ts";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { B3_CLI, rawKey } from "../core.ts";
 import {
   fmt,
-  fmtInt,
-  markdownTable,
+  type Measured,
+  mb,
+  measure,
   median,
-  passes,
-  VERDICT_HEADER,
-  type Verdict,
-  verdictRow,
-} from "../lib/stats.ts";
-import { generateRaw, RAW_SPEC, type RawExpectation } from "./generate.ts";
-import { ensurePythonEnv, type PythonVersions, VENV_PYTHON } from "./python-env.ts";
-import {
-  compareLakes,
-  comparisonProblems,
-  duckdbVersion,
-  factDifferences,
-  type LakeComparison,
-  type LakeFacts,
-  lakeFacts,
-} from "./verify.ts";
+  REPO_ROOT,
+  ratio,
+  SCRATCH,
+  seconds,
+  table,
+  VENV_PYTHON,
+} from "../lib.ts";
 
-export interface TransformBenchOptions {
-  /** Runs of the local engine and of Polars each. */
+export interface TransformOptions {
+  /** Rounds; each runs every engine once, so each peer gets this many pairs with DuckDB. */
   runs: number;
-  /** Runs of the Spark engine (slow: a JVM per run); 0 leaves Spark out. */
+  /** Spark joins the first this many rounds (a JVM per run: slow). */
   sparkRuns: number;
+  dailyRuns: number;
+  /** External Python peers, each run as `python PEER RAW_PARQUET OUT_DIR` on the project's .venv. */
+  peers: string[];
   log: (line: string) => void;
 }
 
-export interface TransformBenchResult {
-  verdicts: Verdict[];
-  markdown: string;
+interface RawSpec {
+  tickers: number;
+  sessions: number;
+  lastDay: string;
+  ingestionDate: string;
 }
-
-export type Engine = "duckdb" | "polars" | "spark";
-
-export const ENGINE_NAMES: Record<Engine, string> = {
-  duckdb: "local engine (DuckDB)",
-  polars: "plain Polars",
-  spark: "Spark engine (local pyspark)",
+/** 400 tickers × 2,500 business days (about ten years): the first run. */
+const FIRST: RawSpec = {
+  tickers: 400,
+  sessions: 2500,
+  lastDay: "2025-06-30",
+  ingestionDate: "2025-07-01",
+};
+/** The next day's extract of 5 of them: a 6-month window (123 business days), revising the history. */
+const DAILY: RawSpec = {
+  tickers: 5,
+  sessions: 123,
+  lastDay: "2025-07-01",
+  ingestionDate: "2025-07-02",
 };
 
-const MB = 1_000_000;
-const TARGET_PEAK_MB = 2000; // "under 2 GB", GB = 10^9 bytes (2,000 MB; 1,907 MiB)
+/** Raw files go to .bench/transform/raw/ingestion_date=D/ (the lake layout), generated anew each run. */
+const RAW_DIR = join(SCRATCH, "transform");
+const LAKES = join(SCRATCH, "transform", "lakes");
+const POLARS = join(REPO_ROOT, "bench/transform/polars_transform.py");
 
-const SCRATCH = join(REPO_ROOT, ".bench", "transform");
-const RAW_PATH = join(SCRATCH, rawKey(RAW_SPEC.ingestionDate));
-const LAKES = join(SCRATCH, "lakes");
-const ENGINE_CHILD = join(REPO_ROOT, "bench", "transform", "engine-child.ts");
-const POLARS_SCRIPT = join(REPO_ROOT, "bench", "transform", "polars_transform.py");
-const PHASES_CHILD = join(REPO_ROOT, "bench", "transform", "duckdb-phases-child.ts");
+const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const rawFile = (spec: RawSpec) => join(RAW_DIR, rawKey(spec.ingestionDate));
 
-/** What every engine's child prints (normalised). */
-interface EngineReport {
-  /** Time inside the process spent on the transform itself (no interpreter/JVM start-up). */
-  inProcessMs: number;
-  /** Loading the engine's code (Node modules / `import polars`), when known. */
-  loadMs: number | null;
-  raw_rows: number;
-  sessions: number;
-  dropped: Record<string, number>;
-  partitions_written: number;
-  aggregated_rows: number;
-  detail: Record<string, number>;
-  /** CPU time of the child process itself (all its threads), when it reports it. */
-  cpuMs: number | null;
-}
-
-export interface TransformRun {
-  engine: Engine;
-  index: number;
-  measured: MeasuredRun;
-  report: EngineReport;
-  facts: LakeFacts;
-  lake: string;
-}
-
-interface PhasesReport {
-  threads: number;
-  partitions: number;
-  defaultMaxOpen: number;
-  totalMs: number;
-  phases: {
-    name: string;
-    ms: number;
-    cpuMs: number;
-    rssAfterBytes: number;
-    peakSoFarBytes: number;
-  }[];
-  copyVariants: { name: string; ms: number[]; files: number }[];
-  sqlWhatIfs: { name: string; ms: number[] }[];
-  maxRssKiB: number;
-}
-
-export async function runTransformBench(
-  options: TransformBenchOptions,
-): Promise<TransformBenchResult> {
-  const { log } = options;
-  const versions = ensurePythonEnv(log);
-  if (options.sparkRuns > 0 && (versions.pyspark === null || versions.java === null)) {
-    throw new Error(
-      "the Spark engine cannot run here (pyspark or java missing): run bash scripts/setup-python.sh, or pass --spark-runs 0",
-    );
-  }
-
-  // The previous invocation's lakes go now, before anything is timed (see freshLake).
-  rmSync(LAKES, { recursive: true, force: true });
-  log(`transform: generating ${relative(REPO_ROOT, RAW_PATH)}`);
-  const expected = await generateRaw(RAW_PATH);
-  log(
-    `  ${fmtInt(expected.rawRows)} raw rows, ${fmtInt(expected.sessions)} sessions, ${fmtInt(expected.fileBytes)} bytes, ${fmt(expected.generateMs / 1000, 2)} s`,
-  );
-
-  const runs: TransformRun[] = [];
-  const rounds = Math.max(options.runs, options.sparkRuns);
-  // Interleaved round by round, so load from anything else on the machine falls on all engines.
-  for (let i = 0; i < rounds; i++) {
-    const order: Engine[] = [];
-    if (i < options.runs) order.push("duckdb", "polars");
-    if (i < options.sparkRuns) order.push("spark");
-    for (const engine of order) {
-      log(`transform: ${ENGINE_NAMES[engine]}, run ${i + 1}`);
-      const run = await runEngine(engine, i);
-      log(
-        `  ${fmt(run.measured.wallMs / 1000, 2)} s wall, peak RSS ${fmt(run.measured.peakBytes / MB)} MB`,
-      );
-      checkRun(run, expected, runs[0]);
-      runs.push(run);
-    }
-  }
-
-  log("transform: comparing the outputs row by row");
-  const last = (engine: Engine) => runs.filter((r) => r.engine === engine).at(-1);
-  const reference = last("duckdb") as TransformRun;
-  const comparisons: { engine: Engine; comparison: LakeComparison }[] = [];
-  for (const other of [last("polars"), last("spark")]) {
-    if (!other) continue;
-    const comparison = await compareLakes(reference.lake, other.lake);
-    const problems = comparisonProblems(comparison);
-    if (problems.length > 0) {
-      throw new Error(
-        `${ENGINE_NAMES[other.engine]} and the local engine disagree: ${problems.join("; ")}`,
-      );
-    }
-    comparisons.push({ engine: other.engine, comparison });
-  }
-
-  log("transform: timing the local engine's phases (replayed step by step)");
-  const phases = await runPhases();
-
-  // Keep each engine's last lake for a look afterwards; the rest go now that nothing is timed.
-  const kept = new Set((["duckdb", "polars", "spark"] as Engine[]).map((e) => last(e)?.lake));
-  for (const run of runs)
-    if (!kept.has(run.lake)) rmSync(run.lake, { recursive: true, force: true });
-
-  const verdicts = transformVerdicts(runs);
-  return {
-    verdicts,
-    markdown: markdown({
-      expected,
-      runs,
-      comparisons,
-      phases,
-      versions: { ...versions, duckdb: await duckdbVersion() },
-      verdicts,
-    }),
-  };
+let db: Awaited<ReturnType<DuckDBInstance["connect"]>> | undefined;
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  db ??= await (await DuckDBInstance.create(":memory:")).connect();
+  return (await db.runAndReadAll(sql)).getRowObjectsJson();
 }
 
 /**
- * A new, empty lake holding only the raw file, in a folder of its own: no lake is deleted while
- * the engines are being timed (deleting ~2,500 folders just before a run slowed the next run by
- * 1–2 s on this VM's disk, `sync` or not); the old ones go at the end. `sync` then flushes the
- * copy and the previous run's writes, so no run pays for another's writeback.
+ * Writes a raw file deterministically (every random number is DuckDB's hash() of ticker, session and
+ * stream) in which every drop rule and the dedupe have work to do: prices walk randomly per ticker;
+ * B3's fixed-date holidays on weekdays carry Yahoo's holiday quote (volume 0, open = high = low =
+ * close); about 1 row in 5,000 is a bar of zeros, 1 in 10,000 lacks its open, and 1 in 1,000 has an
+ * older duplicate with other prices, so keeping the wrong one would change the output.
  */
-function freshLake(name: string): string {
+async function generateRaw(spec: RawSpec): Promise<number> {
+  const path = rawFile(spec);
+  mkdirSync(dirname(path), { recursive: true });
+  const u = (k: number) => `((hash(t, s, ${k}) % 1000003) / 1000003.0)`;
+  const holidays = [
+    "01-01",
+    "04-21",
+    "05-01",
+    "09-07",
+    "10-12",
+    "11-02",
+    "11-15",
+    "12-25",
+    "12-31",
+  ];
+  const ticker = `'T' || lpad(CAST(t AS VARCHAR), 4, '0') || '.SA'`;
+  await rows(`
+    CREATE OR REPLACE TEMP TABLE grid AS
+    WITH days AS (
+      SELECT CAST(d AS DATE) AS day, CAST(row_number() OVER (ORDER BY d) AS INTEGER) AS s
+      FROM (SELECT d FROM range(DATE ${q(spec.lastDay)} - INTERVAL ${spec.sessions * 2} DAY,
+                                DATE ${q(spec.lastDay)} + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(d)
+            WHERE isodow(d) <= 5 ORDER BY d DESC LIMIT ${spec.sessions})
+    ),
+    walk AS (
+      SELECT CAST(t.range AS INTEGER) AS t, s, day,
+        strftime(day, '%m-%d') IN (${holidays.map(q).join(", ")}) AS holiday,
+        5 + 95 * ((hash(t.range, 0, 0) % 1000003) / 1000003.0) AS p0
+      FROM range(1, ${spec.tickers + 1}) AS t CROSS JOIN days
+    ),
+    priced AS (
+      SELECT *, p0 * exp(SUM(CASE WHEN holiday THEN 0.0 ELSE 0.02 * (${u(1)} + ${u(2)} + ${u(3)} - 1.5) END)
+                         OVER (PARTITION BY t ORDER BY s)) AS c
+      FROM walk
+    ),
+    bars AS (
+      SELECT t, s, day, round(c, 2) AS close, round(c * (1 + 0.01 * (${u(4)} - 0.5)), 2) AS o,
+        CASE WHEN holiday THEN 'holiday' WHEN hash(t, s, 7) % 5000 = 0 THEN 'zero'
+             WHEN hash(t, s, 8) % 10000 = 0 THEN 'missing' ELSE 'session' END AS kind,
+        ${u(5)} AS uh, ${u(6)} AS ul, hash(t, s, 9) % 1000 = 0 AS duplicated,
+        1000 + CAST(hash(t, s, 10) % 5000000 AS BIGINT) AS vol
+      FROM priced
+    )
+    SELECT ${ticker} AS ticker, day AS trade_date, duplicated,
+      CASE kind WHEN 'holiday' THEN close WHEN 'zero' THEN 0.0 WHEN 'missing' THEN NULL ELSE o END AS open,
+      CASE kind WHEN 'holiday' THEN close WHEN 'zero' THEN 0.0 ELSE round(greatest(o, close) * (1 + 0.01 * uh), 2) END AS high,
+      CASE kind WHEN 'holiday' THEN close WHEN 'zero' THEN 0.0 ELSE round(least(o, close) * (1 - 0.01 * ul), 2) END AS low,
+      CASE kind WHEN 'zero' THEN 0.0 ELSE close END AS close,
+      CASE kind WHEN 'zero' THEN 0.0 ELSE round(close * (0.8 + 0.2 * s / ${spec.sessions}), 4) END AS adj_close,
+      CASE WHEN kind IN ('session', 'missing') THEN vol ELSE 0 END AS volume
+    FROM bars`);
+  const at = (time: string) => `TIMESTAMPTZ '${spec.ingestionDate} ${time}+00'`;
+  await rows(`
+    COPY (
+      SELECT ticker, trade_date, open, high, low, close, adj_close, CAST(volume AS BIGINT) AS volume,
+        ${at("21:30:00")} AS ingested_at FROM grid
+      UNION ALL
+      SELECT ticker, trade_date, round(open * 1.1, 2), round(high * 1.1, 2), round(low * 1.1, 2),
+        round(close * 1.1, 2), round(adj_close * 1.1, 4), volume + 1, ${at("20:30:00")}
+      FROM grid WHERE duplicated
+      ORDER BY ticker, trade_date, ingested_at
+    ) TO ${q(path)} (FORMAT parquet, COMPRESSION snappy)`);
+  const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${q(path)})`);
+  return Number(count?.n);
+}
+
+/** Row counts and one float checksum: enough to see that two engines did the same job. */
+interface Facts {
+  refined: number;
+  aggregated: number;
+  sumMedia: number;
+}
+async function lakeFacts(lake: string): Promise<Facts> {
+  const files = (table: string) => q(join(lake, table, "**", "*.parquet"));
+  const [r] = await rows(`
+    SELECT (SELECT count(*) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS refined,
+      (SELECT sum(media_movel_7d) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS media,
+      (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated`);
+  return {
+    refined: Number(r?.refined),
+    aggregated: Number(r?.aggregated),
+    sumMedia: Number(r?.media),
+  };
+}
+const factsText = (f: Facts) =>
+  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows, Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
+const sameFacts = (a: Facts, b: Facts) =>
+  a.refined === b.refined &&
+  a.aggregated === b.aggregated &&
+  Math.abs(a.sumMedia - b.sumMedia) <= 1e-9 * Math.abs(a.sumMedia);
+
+/**
+ * A new lake holding only `raw`, or a copy of `base` plus `raw`. Nothing is deleted while engines are
+ * timed (deleting thousands of folders just before a run slowed it on this kind of disk), and `sync`
+ * flushes the copy and earlier runs' writes, so no run pays for another's writeback.
+ */
+function freshLake(name: string, spec: RawSpec, base?: string): string {
   const lake = join(LAKES, name);
-  rmSync(lake, { recursive: true, force: true });
-  const raw = join(lake, rawKey(RAW_SPEC.ingestionDate));
-  mkdirSync(join(raw, ".."), { recursive: true });
-  copyFileSync(RAW_PATH, raw);
+  if (base) execFileSync("cp", ["-a", base, lake]);
+  const raw = join(lake, rawKey(spec.ingestionDate));
+  mkdirSync(dirname(raw), { recursive: true });
+  copyFileSync(rawFile(spec), raw);
   execFileSync("sync");
   return lake;
 }
 
-async function runEngine(engine: Engine, index: number): Promise<TransformRun> {
-  const lake = freshLake(`${engine}-${index + 1}`);
-  const date = RAW_SPEC.ingestionDate;
-  const measured =
-    engine === "polars"
-      ? await runMeasured(VENV_PYTHON, [
-          POLARS_SCRIPT,
-          "--lake_root",
-          lake,
-          "--ingestion_date",
-          date,
-        ])
-      : await runMeasured(process.execPath, [ENGINE_CHILD, engine, lake, date], { cwd: REPO_ROOT });
-  if (measured.exitCode !== 0) {
-    throw new Error(
-      `${ENGINE_NAMES[engine]} failed (exit ${measured.exitCode}): ${measured.stderr.trim().split("\n").slice(-8).join("\n")}`,
-    );
-  }
-  const line = JSON.parse(measured.stdout.trim().split("\n").at(-1) ?? "{}");
-  const report = engine === "polars" ? polarsReport(line) : engineReport(line);
-  return { engine, index, measured, report, facts: await lakeFacts(lake), lake };
+interface Engine {
+  label: string;
+  /** The bench fails when this engine's output differs from DuckDB's; a peer's is only reported. */
+  strict: boolean;
+  run: (lake: string, date: string) => Promise<Measured>;
+}
+const b3Transform = (engine: string) => (lake: string, date: string) =>
+  measure(process.execPath, [
+    B3_CLI,
+    "transform",
+    "--json",
+    `--engine=${engine}`,
+    `--lake=${lake}`,
+    `--date=${date}`,
+  ]);
+const pythonScript = (script: string) => (lake: string, date: string) =>
+  measure(VENV_PYTHON, [script, join(lake, rawKey(date)), lake]);
+
+function python(code: string): string | null {
+  const run = spawnSync(VENV_PYTHON, ["-c", code], { encoding: "utf8" });
+  return run.status === 0 ? run.stdout.trim() : null;
 }
 
-function engineReport(line: {
-  loadMs: number;
-  transformMs: number;
-  maxRssKiB: number;
-  cpuMs: number;
-  summary: Omit<EngineReport, "inProcessMs" | "loadMs" | "detail">;
-}): EngineReport {
-  return {
-    ...line.summary,
-    inProcessMs: line.loadMs + line.transformMs,
-    loadMs: line.loadMs,
-    detail: { transformMs: line.transformMs, ownMaxRssKiB: line.maxRssKiB },
-    cpuMs: line.cpuMs,
+/** Polars is the bench's own need, not the product's: installed into .venv from requirements.txt. */
+function polarsVersion(log: (line: string) => void): string {
+  if (!existsSync(VENV_PYTHON)) throw new Error("no .venv: run bash scripts/setup-python.sh first");
+  const version = () => python("import polars; print(polars.__version__)");
+  if (version() === null) {
+    log("transform: installing bench/requirements.txt into .venv");
+    const requirements = join(REPO_ROOT, "bench/requirements.txt");
+    execFileSync(VENV_PYTHON, ["-m", "pip", "install", "--quiet", "-r", requirements]);
+  }
+  return version() ?? "missing";
+}
+
+export async function transformBench(options: TransformOptions): Promise<string> {
+  const { runs, sparkRuns, dailyRuns, log } = options;
+  const polars = polarsVersion(log);
+  const pyspark = sparkRuns > 0 ? python("import pyspark; print(pyspark.__version__)") : "";
+  if (pyspark === null) throw new Error("pyspark is missing from .venv: leave out --spark-runs");
+  const engines: Record<string, Engine> = {
+    duckdb: { label: "`b3 transform` (DuckDB)", strict: true, run: b3Transform("duckdb") },
+    polars: { label: "in-repo Polars", strict: true, run: pythonScript(POLARS) },
   };
-}
-
-function polarsReport(line: Record<string, unknown>): EngineReport {
-  const phases = ["read_classify_ms", "features_ms", "write_refined_ms"];
-  const detail: Record<string, number> = {};
-  for (const key of [...phases, "compute_aggregated_ms", "write_aggregated_ms", "max_rss_kib"]) {
-    detail[key] = Number(line[key]);
+  options.peers.forEach((peer, i) => {
+    const path = resolve(peer);
+    if (!existsSync(path)) throw new Error(`--peer ${peer}: no such file`);
+    engines[`peer${i + 1}`] = { label: basename(path), strict: false, run: pythonScript(path) };
+  });
+  if (sparkRuns > 0) {
+    engines.spark = {
+      label: "`b3 transform --engine spark`",
+      strict: true,
+      run: b3Transform("spark"),
+    };
   }
-  return {
-    raw_rows: Number(line.raw_rows),
-    sessions: Number(line.sessions),
-    dropped: line.dropped as Record<string, number>,
-    partitions_written: Number(line.partitions_written),
-    aggregated_rows: Number(line.aggregated_rows),
-    inProcessMs: Object.entries(detail)
-      .filter(([k]) => k.endsWith("_ms"))
-      .reduce((sum, [, v]) => sum + v, 0),
-    loadMs: null,
-    detail,
-    cpuMs: Number(line.cpu_ms),
-  };
-}
 
-/** Fails the benchmark when a run's output is not what the raw file must give. */
-function checkRun(run: TransformRun, expected: RawExpectation, first?: TransformRun): void {
-  const { report, facts } = run;
-  const problems = [
-    ...facts.problems,
-    report.raw_rows !== expected.rawRows &&
-      `read ${report.raw_rows} raw rows, not ${expected.rawRows}`,
-    report.sessions !== expected.sessions &&
-      `${report.sessions} sessions, not ${expected.sessions}`,
-    JSON.stringify(report.dropped) !== JSON.stringify(expected.dropped) &&
-      `dropped ${JSON.stringify(report.dropped)}, not ${JSON.stringify(expected.dropped)}`,
-    facts.counts.refined_rows !== expected.sessions &&
-      `refined holds ${facts.counts.refined_rows} rows, not ${expected.sessions}`,
-    facts.counts.refined_partitions !== expected.refinedPartitions &&
-      `refined has ${facts.counts.refined_partitions} partitions, not ${expected.refinedPartitions}`,
-    facts.counts.aggregated_rows !== expected.aggregatedRows &&
-      `aggregated holds ${facts.counts.aggregated_rows} rows, not ${expected.aggregatedRows}`,
-    facts.counts.aggregated_sum_dias_pregao !== expected.sessions &&
-      `aggregated counts ${facts.counts.aggregated_sum_dias_pregao} sessions`,
-    facts.counts.aggregated_open_months !== RAW_SPEC.tickers &&
-      `${facts.counts.aggregated_open_months} rows with mes_fechado false, not one per ticker`,
-    ...(first ? factDifferences(first.facts, facts).map((d) => `vs ${first.engine}: ${d}`) : []),
-  ].filter((p): p is string => typeof p === "string");
-  if (problems.length > 0) {
-    throw new Error(
-      `${ENGINE_NAMES[run.engine]} run ${run.index + 1} wrote the wrong tables: ${problems.join("; ")}`,
-    );
-  }
-}
+  rmSync(LAKES, { recursive: true, force: true });
+  mkdirSync(LAKES, { recursive: true });
+  log("transform: generating the raw files");
+  const rawRows = await generateRaw(FIRST);
+  const dailyRows = await generateRaw(DAILY);
 
-async function runPhases(): Promise<{ report: PhasesReport; measured: MeasuredRun }> {
-  const lake = freshLake("duckdb-phases");
-  const measured = await runMeasured(
-    process.execPath,
-    [PHASES_CHILD, lake, RAW_SPEC.ingestionDate],
-    { cwd: REPO_ROOT },
+  const results: Record<string, { m: Measured; facts: Facts }[]> = Object.fromEntries(
+    Object.keys(engines).map((key) => [key, []]),
   );
-  if (measured.exitCode !== 0) {
-    throw new Error(
-      `the phase replay failed: ${measured.stderr.trim().split("\n").slice(-8).join("\n")}`,
-    );
+  const warnings: string[] = [];
+  for (let round = 0; round < runs; round++) {
+    const order = Object.keys(engines).filter((key) => key !== "spark" || round < sparkRuns);
+    // Every other round in reverse, so neither side of a pair always runs on the other's leftovers.
+    if (round % 2 === 1) order.reverse();
+    for (const key of order) {
+      const engine = engines[key] as Engine;
+      const lake = freshLake(`${key}-${round + 1}`, FIRST);
+      const m = await engine.run(lake, FIRST.ingestionDate);
+      const facts = await lakeFacts(lake);
+      log(`  round ${round + 1}, ${engine.label}: ${seconds(m.wallMs)}, ${mb(m.peakBytes)}`);
+      const reference = results.duckdb?.[0]?.facts ?? facts;
+      if (!sameFacts(reference, facts)) {
+        const problem = `${engine.label} wrote ${factsText(facts)}; DuckDB ${factsText(reference)}`;
+        if (engine.strict) throw new Error(problem);
+        if (round === 0) warnings.push(problem);
+      }
+      results[key]?.push({ m, facts });
+    }
   }
-  const report = JSON.parse(measured.stdout.trim().split("\n").at(-1) ?? "{}") as PhasesReport;
-  const facts = await lakeFacts(lake);
-  if (facts.problems.length > 0 || facts.counts.refined_rows === 0) {
-    throw new Error(`the phase replay wrote a wrong lake: ${facts.problems.join("; ")}`);
+
+  log(`transform: ${dailyRuns} daily run(s) into a copy of the first DuckDB lake`);
+  const daily: { m: Measured; summary: Record<string, number> }[] = [];
+  for (let i = 0; i < dailyRuns; i++) {
+    const lake = freshLake(`daily-${i + 1}`, DAILY, join(LAKES, "duckdb-1"));
+    const m = await engines.duckdb?.run(lake, DAILY.ingestionDate);
+    if (m) daily.push({ m, summary: JSON.parse(m.stdout) });
   }
-  rmSync(lake, { recursive: true, force: true });
-  return { report, measured };
-}
+  rmSync(LAKES, { recursive: true, force: true });
 
-// ---------------------------------------------------------------------------------------- figures
-
-const walls = (runs: TransformRun[], engine: Engine) =>
-  runs.filter((r) => r.engine === engine).map((r) => r.measured.wallMs);
-const peaks = (runs: TransformRun[], engine: Engine) =>
-  runs.filter((r) => r.engine === engine).map((r) => r.measured.peakBytes);
-const worst = (values: number[]) => Math.max(...values);
-
-function transformVerdicts(runs: TransformRun[]): Verdict[] {
-  const duck = walls(runs, "duckdb");
-  const polars = walls(runs, "polars");
-  return [
-    {
-      name: "local engine wall time vs plain Polars, median",
-      value: median(duck) / 1000,
-      unit: "s",
-      target: median(polars) / 1000,
-      comparison: "≤",
-      basis: `medians of ${duck.length} runs each; target = Polars' median; child spawn → exit`,
-      digits: 2,
-    },
-    {
-      name: "local engine wall time vs plain Polars, worst",
-      value: worst(duck) / 1000,
-      unit: "s",
-      target: worst(polars) / 1000,
-      comparison: "≤",
-      basis: `worst of ${duck.length} runs each; target = Polars' worst`,
-      digits: 2,
-    },
-    {
-      name: "local engine peak memory",
-      value: worst(peaks(runs, "duckdb")) / MB,
-      unit: "MB",
-      target: TARGET_PEAK_MB,
-      comparison: "<",
-      basis: `worst of ${duck.length}; peak RSS of the child process; 2 GB = 2,000 MB = 10^9 bytes × 2`,
-      digits: 0,
-    },
+  const figures: [string, (m: Measured) => number, (v: number) => string][] = [
+    ["wall", (m) => m.wallMs, seconds],
+    ["CPU (user + sys)", (m) => m.cpuMs, seconds],
+    ["peak RSS", (m) => m.peakBytes, mb],
   ];
-}
+  const duck = results.duckdb ?? [];
+  const others = Object.keys(engines).filter((key) => key !== "duckdb");
+  // Pair i is DuckDB's and the other's run of round i: the same minutes of the machine's load.
+  const pairRatios = (key: string, figure: (m: Measured) => number) =>
+    (results[key] ?? []).map((r, i) => figure((duck[i] as { m: Measured }).m) / figure(r.m));
+  const label = (key: string) => (engines[key] as Engine).label;
+  const count = (key: string) => results[key]?.length ?? 0;
 
-interface MarkdownInput {
-  expected: RawExpectation;
-  runs: TransformRun[];
-  comparisons: { engine: Engine; comparison: LakeComparison }[];
-  phases: { report: PhasesReport; measured: MeasuredRun };
-  versions: PythonVersions & { duckdb: string };
-  verdicts: Verdict[];
-}
-
-const s = (ms: number, digits = 2) => fmt(ms / 1000, digits);
-const mb = (bytes: number) => fmtInt(bytes / MB);
-const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
-
-function markdown(input: MarkdownInput): string {
-  const { expected, runs, comparisons, phases, versions, verdicts } = input;
-  const engines = (["duckdb", "polars", "spark"] as Engine[]).filter((e) =>
-    runs.some((r) => r.engine === e),
-  );
-  const duckWall = median(walls(runs, "duckdb"));
-  const duckWorst = worst(walls(runs, "duckdb"));
-  const out: string[] = [];
-
-  const missed = verdicts.filter((v) => !passes(v));
-  out.push(
-    "### Verdicts",
+  const daySummary = (field: string) => median(daily.map((d) => Number(d.summary[field])));
+  return [
+    "## Transform",
     "",
-    markdownTable(VERDICT_HEADER, verdicts.map(verdictRow)),
+    `### A first run of ${fmt(rawRows, 0)} raw rows on an empty lake`,
     "",
-    missed.length === 0
-      ? "Both goals met on this run."
-      : `Missed: ${missed.map((v) => `${v.name} by ${fmt(v.value - v.target, v.digits)} ${v.unit} (${fmt((v.value / v.target - 1) * 100, 0)} % over)`).join("; ")}.`,
+    `${FIRST.tickers} tickers × ${fmt(FIRST.sessions, 0)} business days to ${FIRST.lastDay} (${fmt(statSync(rawFile(FIRST)).size / 1e6, 1)} MB of Parquet), ` +
+      `${fmt(duck[0]?.facts.refined ?? 0, 0)} refined rows, ${fmt(duck[0]?.facts.aggregated ?? 0, 0)} aggregated rows. ` +
+      `Medians over ${runs} round(s); a ratio is the median of DuckDB ÷ that engine, pair by pair (below 1: DuckDB is faster or leaner).`,
     "",
-    `Versions: DuckDB ${versions.duckdb} (@duckdb/node-api, Node ${process.version}), Polars ${versions.polars} (Python ${versions.python}), pyspark ${versions.pyspark ?? "—"} (${versions.java ?? "no Java"}).`,
-    "",
-    "### Input",
-    "",
-    `\`${relative(REPO_ROOT, RAW_PATH)}\`, generated by \`bench/transform/generate.ts\` with DuckDB (deterministic): ${RAW_SPEC.tickers} tickers × ${fmtInt(RAW_SPEC.sessions)} consecutive business days ${expected.firstDay} … ${expected.lastDay} (${expected.months} months) = ${fmtInt(expected.gridRows)} rows, plus ${fmtInt(expected.dropped.duplicate ?? 0)} older duplicates; ${fmtInt(expected.fileBytes)} bytes (snappy). Run date ${RAW_SPEC.ingestionDate}.`,
-    "",
-    markdownTable(
+    table(
       [
-        "raw rows",
-        "sessions",
-        "duplicate",
-        "non_session (holiday quotes)",
-        "non_positive_price",
-        "missing_price",
-        "refined partitions",
-        "aggregated rows",
+        "figure",
+        label("duckdb"),
+        ...others.flatMap((k) => [`${label(k)} (${count(k)})`, "DuckDB ÷ it"]),
       ],
-      [
-        [
-          fmtInt(expected.rawRows),
-          fmtInt(expected.sessions),
-          fmtInt(expected.dropped.duplicate ?? 0),
-          `${fmtInt(expected.dropped.non_session ?? 0)} (${expected.holidayDates} dates)`,
-          fmtInt(expected.dropped.non_positive_price ?? 0),
-          fmtInt(expected.dropped.missing_price ?? 0),
-          fmtInt(expected.refinedPartitions),
-          fmtInt(expected.aggregatedRows),
-        ],
-      ],
+      figures.map(([name, figure, show]) => [
+        name,
+        show(median(duck.map((r) => figure(r.m)))),
+        ...others.flatMap((k) => [
+          show(median((results[k] ?? []).map((r) => figure(r.m)))),
+          ratio(median(pairRatios(k, figure))),
+        ]),
+      ]),
     ),
     "",
-    "### Results",
+    "DuckDB ÷ each engine, pair by pair (wall / CPU / peak RSS):",
     "",
-    "Wall time is the child process's spawn → exit as the benchmark saw it: interpreter or JVM start-up, loading the engine, reading raw, computing, writing both tables. Peak RSS is the peak resident memory of the child's whole process tree (for Spark: node + python + java, a fork not yet exec'd not counted twice), see bench/README.md. In-process is the child's own clock: for DuckDB, loading the engine's modules + the engine call; for Polars, the transform after `import polars`; for Spark, the engine call (python and the JVM start inside it). CPU is the child process's own user + system time (all its threads; not measured for Spark, whose work is in the JVM).",
+    table(
+      ["round", ...others.map(label)],
+      duck.map((_, i) => [
+        `${i + 1}${i % 2 === 1 ? " (reversed)" : ""}`,
+        ...others.map((k) =>
+          i < count(k)
+            ? figures.map(([, f]) => ratio(pairRatios(k, f)[i] ?? Number.NaN)).join(" / ")
+            : "",
+        ),
+      ]),
+    ),
     "",
-    markdownTable(
-      [
-        "engine",
-        "runs",
-        "wall, median (s)",
-        "wall, worst (s)",
-        "in-process, median (s)",
-        "CPU, median (s)",
-        "peak RSS, median (MB)",
-        "peak RSS, worst (MB)",
-        "local engine ÷ this, median wall",
-      ],
-      engines.map((e) => {
-        const w = walls(runs, e);
-        const p = peaks(runs, e);
-        const mine = runs.filter((r) => r.engine === e);
-        const inProcess = mine.map((r) => r.report.inProcessMs);
+    ...warnings.map((w) => `Not the same output: ${w}.\n`),
+    "### A daily run into the lake holding those rows",
+    "",
+    `The next day's raw file, ${fmt(dailyRows, 0)} rows (${DAILY.tickers} tickers × ${DAILY.sessions} business days to ${DAILY.lastDay}, other prices than the history's), ` +
+      `applied by \`b3 transform --date ${DAILY.ingestionDate}\` to a fresh copy of the first DuckDB lake, ${daily.length} run(s): ` +
+      `${fmt(daySummary("partitions_written"), 0)} partitions and ${fmt(daySummary("refined_rows_written"), 0)} refined rows rewritten, the aggregates recomputed from all history.`,
+    "",
+    table(
+      ["figure", "median", "min – max"],
+      figures.map(([name, figure, show]) => {
+        const values = daily.map((d) => figure(d.m));
         return [
-          e === "duckdb" ? `**${ENGINE_NAMES[e]}**` : ENGINE_NAMES[e],
-          String(w.length),
-          s(median(w)),
-          s(worst(w)),
-          s(median(inProcess)),
-          e === "spark" ? "—" : s(median(mine.map((r) => r.report.cpuMs ?? 0))),
-          mb(median(p)),
-          mb(worst(p)),
-          e === "duckdb" ? "1.00×" : ratio(duckWall, median(w)),
+          name,
+          show(median(values)),
+          `${show(Math.min(...values))} – ${show(Math.max(...values))}`,
         ];
       }),
     ),
     "",
-  );
-  const polarsWall = walls(runs, "polars");
-  const sparkWall = walls(runs, "spark");
-  out.push(
-    `Ratios (local engine ÷ other; below 1 means the local engine is faster): DuckDB/Polars ${ratio(duckWall, median(polarsWall))} on the medians, ${ratio(duckWorst, worst(polarsWall))} on the worst runs` +
-      (sparkWall.length > 0
-        ? `; DuckDB/Spark ${ratio(duckWall, median(sparkWall))} on the medians (Spark takes ${fmt(median(sparkWall) / duckWall, 1)}× as long). Peak memory: DuckDB/Polars ${ratio(worst(peaks(runs, "duckdb")), worst(peaks(runs, "polars")))}, DuckDB/Spark ${ratio(worst(peaks(runs, "duckdb")), worst(peaks(runs, "spark")))} (worst runs).`
-        : ". Spark was left out (--spark-runs 0)."),
-    "",
-    "Every run, in the order they ran (interleaved):",
-    "",
-    markdownTable(
-      [
-        "#",
-        "engine",
-        "wall (s)",
-        "in-process (s)",
-        "CPU (s)",
-        "peak RSS (MB)",
-        "tree at its sampled peak (MB)",
-        "largest process, kernel HWM (MB)",
-        "detail",
-      ],
-      runs.map((r, i) => [
-        String(i + 1),
-        ENGINE_NAMES[r.engine],
-        s(r.measured.wallMs),
-        s(r.report.inProcessMs),
-        r.engine === "spark" ? "—" : s(r.report.cpuMs ?? 0),
-        mb(r.measured.peakBytes),
-        treeText(r.measured.treeAtPeak),
-        mb(Math.max(r.measured.largestProcessHwmBytes, r.measured.gnuTimeMaxRssBytes ?? 0)),
-        detailText(r),
-      ]),
-    ),
-    "",
-    "### Same output from all three",
-    "",
-    "Checked after every run (the benchmark fails otherwise): the engine's own summary (raw rows, sessions, drops per reason) and the tables read back with DuckDB — refined rows = sessions, one partition folder per session date with only Parquet files in it, aggregated rows, Σ dias_pregao = sessions, one open month (`mes_fechado` false) per ticker, the §4 column types, and these checksums equal to the first run's (counts exactly, float sums within 1e-9 relative):",
-    "",
-    markdownTable(
-      [
-        "engine",
-        "refined rows",
-        "media_movel_7d non-null",
-        "lag_3d non-null",
-        "Σ media_movel_7d",
-        "Σ lag_3d",
-        "aggregated rows",
-        "Σ volume_total",
-        "Σ preco_medio_fechamento",
-        "data_pregao also inside the files",
-      ],
-      engines.map((e) => {
-        const f = (runs.filter((r) => r.engine === e).at(-1) as TransformRun).facts;
-        return [
-          ENGINE_NAMES[e],
-          fmtInt(f.counts.refined_rows),
-          fmtInt(f.counts.media_movel_7d_non_null),
-          fmtInt(f.counts.lag_3d_non_null),
-          fmt(f.sums.media_movel_7d, 6),
-          fmt(f.sums.lag_3d, 4),
-          fmtInt(f.counts.aggregated_rows),
-          fmtInt(f.counts.aggregated_sum_volume_total),
-          fmt(f.sums.preco_medio_fechamento, 6),
-          f.partitionKeyInFiles ? "yes" : "no",
-        ];
-      }),
-    ),
-    "",
-    "Then each other engine's last lake is joined row by row with the local engine's (refined on ticker and date, aggregated on ticker and month): no row missing on either side, copied values and lags identical, the means within 1e-9 relative.",
-    "",
-    markdownTable(
-      [
-        "compared with the local engine",
-        "refined rows differing / missing",
-        "media_movel_7d not bit-identical",
-        "largest media_movel_7d difference",
-        "aggregated rows differing / missing",
-        "largest preco_medio_fechamento difference",
-      ],
-      comparisons.map(({ engine, comparison: c }) => [
-        ENGINE_NAMES[engine],
-        `${c.refinedDiffering} / ${c.refinedOnlyLeft + c.refinedOnlyRight}`,
-        fmtInt(c.mediaNotBitIdentical),
-        c.maxMediaDiff.toExponential(1),
-        `${c.aggregatedDiffering} / ${c.aggregatedOnlyLeft + c.aggregatedOnlyRight}`,
-        c.maxPrecoDiff.toExponential(1),
-      ]),
-    ),
-    "",
-  );
-
-  const { report } = phases;
-  const engineInProcess = median(
-    runs.filter((r) => r.engine === "duckdb").map((r) => r.report.detail.transformMs ?? 0),
-  );
-  const copyMs = report.phases.find((p) => p.name.startsWith("COPY refined"))?.ms ?? 0;
-  const sqlMs = report.phases
-    .filter((p) => p.name.startsWith("SQL "))
-    .reduce((a, p) => a + p.ms, 0);
-  out.push(
-    "### Where the local engine's time goes",
-    "",
-    `\`bench/transform/duckdb-phases-child.ts\` replays \`transformWithDuckDB\`'s steps one by one with a clock around each (same SQL files, same statements, ${report.threads} DuckDB threads) on its own fresh lake. Its total, ${s(report.totalMs)} s, compares with the engine call's median of ${s(engineInProcess)} s in the runs above (the rest of the wall time is Node start-up and module loading). SQL: ${s(sqlMs)} s; partitioned COPY of refined: ${s(copyMs)} s (${fmt((copyMs / report.totalMs) * 100, 0)} % of the replay).`,
-    "",
-    markdownTable(
-      ["phase", "ms", "share", "CPU (ms)", "cores busy", "RSS after (MB)", "peak RSS so far (MB)"],
-      report.phases.map((p) => [
-        p.name,
-        fmtInt(p.ms),
-        `${fmt((p.ms / report.totalMs) * 100, 1)} %`,
-        fmtInt(p.cpuMs),
-        p.ms >= 20 ? fmt(p.cpuMs / p.ms, 2) : "",
-        mb(p.rssAfterBytes),
-        mb(p.peakSoFarBytes),
-      ]),
-    ),
-    "",
-    `The same ${fmtInt(expected.sessions)} refined rows written again by the partitioned COPY under other settings, in the same process after the replay (${fmtInt(report.partitions)} partitions; DuckDB's default \`partitioned_write_max_open_files\` is ${report.defaultMaxOpen}), ${report.copyVariants[0]?.ms.length ?? 0} rounds, \`sync\` before each:`,
-    "",
-    markdownTable(
-      ["partitioned COPY of refined", "ms, each round", "files written"],
-      report.copyVariants.map((v) => [v.name, v.ms.map(fmtInt).join(" / "), fmtInt(v.files)]),
-    ),
-    "",
-    "What-ifs for the SQL part: the same SQL files registered as the engine registers them and otherwise (the others are not the product's code), in a fresh DuckDB each time, SQL statements only — the COPY after them is the same:",
-    "",
-    markdownTable(
-      ["SQL files registered as", "ms, each round"],
-      report.sqlWhatIfs.map((w) => [w.name, w.ms.map(fmtInt).join(" / ")]),
-    ),
-    "",
-    `The replay's own peak RSS: ${mb(phases.measured.peakBytes)} MB (it also holds the COPY variants' buffers).`,
-  );
-  return out.join("\n");
-}
-
-function treeText(tree: ProcessMemory[]): string {
-  const byCommand = new Map<string, number>();
-  const forks: string[] = [];
-  for (const p of tree) {
-    if (p.forkOfParent) forks.push(p.command);
-    else byCommand.set(p.command, (byCommand.get(p.command) ?? 0) + p.rssBytes);
-  }
-  const counted = [...byCommand.entries()].map(([c, b]) => `${c} ${mb(b)}`).join(" + ");
-  return forks.length > 0
-    ? `${counted} (and ${forks.length} fork(s) not yet exec'd, not counted)`
-    : counted;
-}
-
-function detailText(run: TransformRun): string {
-  const d = run.report.detail;
-  if (run.engine === "polars") {
-    return `read+classify ${fmtInt(d.read_classify_ms ?? 0)} ms, features ${fmtInt(d.features_ms ?? 0)} ms, write refined ${fmtInt(d.write_refined_ms ?? 0)} ms, aggregate+write ${fmtInt((d.compute_aggregated_ms ?? 0) + (d.write_aggregated_ms ?? 0))} ms`;
-  }
-  return `module load ${fmtInt(run.report.loadMs ?? 0)} ms, engine call ${fmtInt(d.transformMs ?? 0)} ms`;
+    `Versions: DuckDB ${(await rows("SELECT version() AS v"))[0]?.v}, Polars ${polars}${pyspark ? `, pyspark ${pyspark}` : ""}.`,
+  ].join("\n");
 }
