@@ -25,5 +25,5 @@ export function paint(stream: CliIo["stderr"], style: Style, text: string): stri
   return styleText(style, text, { validateStream: true, stream });
 }
 
-/** Exit codes of DESIGN §6. */
+/** Exit codes of every command (README, "The b3 command"). */
 export const EXIT = { ok: 0, nothingWritten: 1, usage: 2, partial: 3 } as const;

@@ -2,7 +2,7 @@
 import { B3_TIME_ZONE, localDate } from "./calendar.ts";
 import type { ChartQuote } from "./yahoo-chart.ts";
 
-/** One row of the raw table (DESIGN §4). */
+/** One row of the raw table. */
 export interface RawRow {
   ticker: string;
   /** `YYYY-MM-DD`, exchange-local. */

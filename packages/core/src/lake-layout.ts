@@ -1,4 +1,4 @@
-/** Lake-relative keys of the pipeline's tables (DESIGN §4), the same in S3 and in a local folder. */
+/** Lake-relative keys of the pipeline's tables, the same in S3 and in a local folder. */
 
 export const RAW_FILE_NAME = "stocks_data.parquet";
 

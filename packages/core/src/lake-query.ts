@@ -1,16 +1,45 @@
 /** DuckDB over a local lake folder: the views raw_stocks, refined_stocks and aggregated_stocks (DESIGN §6), typed even before their data exists. */
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { acquireLakeLock } from "./lake-lock.ts";
+import { needsRecovery, recoverLake } from "./lake-publish.ts";
+import { LakeError } from "./lake-storage.ts";
+import {
+  AGGREGATED_STOCKS,
+  type LakeTableDeclaration,
+  lakePartitionKeys,
+  RAW_STOCKS,
+  REFINED_STOCKS,
+} from "./lake-tables.ts";
+import { localLake } from "./local-lake.ts";
 import type { QueryResult } from "./query-result.ts";
 
-/** Column lists of the three tables, for empty views before any data is written. */
+/** DuckDB's type for each Hive type the catalog declares; the lake's timestamps are UTC instants. */
+const DUCKDB_TYPES: Record<string, string> = {
+  string: "VARCHAR",
+  date: "DATE",
+  double: "DOUBLE",
+  bigint: "BIGINT",
+  int: "INTEGER",
+  boolean: "BOOLEAN",
+  timestamp: "TIMESTAMPTZ",
+};
+
+function duckdbColumns(table: LakeTableDeclaration): string {
+  return [...table.columns, ...lakePartitionKeys(table)]
+    .map((c) => {
+      const type = DUCKDB_TYPES[c.type];
+      if (!type) throw new Error(`${table.name}.${c.name}: no DuckDB type for Hive type ${c.type}`);
+      return `${c.name} ${type}`;
+    })
+    .join(", ");
+}
+
+/** Column lists of the three tables (from the catalog's declarations), for empty views before any data is written. */
 export const TABLE_COLUMNS = {
-  raw_stocks:
-    "ticker VARCHAR, trade_date DATE, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, adj_close DOUBLE, volume BIGINT, ingested_at TIMESTAMPTZ, ingestion_date DATE",
-  refined_stocks:
-    "nome_acao VARCHAR, abertura DOUBLE, fechamento DOUBLE, max DOUBLE, min DOUBLE, volume_negociado BIGINT, media_movel_7d DOUBLE, lag_1d DOUBLE, lag_2d DOUBLE, lag_3d DOUBLE, fechamento_ajustado DOUBLE, data_pregao DATE",
-  aggregated_stocks:
-    "nome_acao VARCHAR, mes_referencia DATE, volume_total BIGINT, preco_medio_fechamento DOUBLE, dias_pregao INTEGER, mes_fechado BOOLEAN",
+  raw_stocks: duckdbColumns(RAW_STOCKS),
+  refined_stocks: duckdbColumns(REFINED_STOCKS),
+  aggregated_stocks: duckdbColumns(AGGREGATED_STOCKS),
 } as const;
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -58,8 +87,29 @@ export async function createLakeViews(
   }
 }
 
+/**
+ * Completes a publish that a crashed transform left half done, before reading. A writer still at
+ * work holds the lock and finishes its own publish: then this reads what is there, without waiting.
+ */
+export async function recoverBeforeReading(lakeRoot: string): Promise<void> {
+  if (!needsRecovery(lakeRoot)) return;
+  let lock: Awaited<ReturnType<typeof acquireLakeLock>>;
+  try {
+    lock = await acquireLakeLock(localLake(lakeRoot), { owner: "query", waitMs: 0 });
+  } catch (error) {
+    if (error instanceof LakeError && error.code === "Locked") return;
+    throw error;
+  }
+  try {
+    recoverLake(lakeRoot);
+  } finally {
+    await lock.release();
+  }
+}
+
 /** Runs `sql` over the lake's views and returns plain values. */
 export async function queryLake(lakeRoot: string, sql: string): Promise<QueryResult> {
+  await recoverBeforeReading(lakeRoot);
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {

@@ -1,4 +1,4 @@
-/** Decodes a raw Parquet file (DESIGN §4) back into raw rows, whoever wrote it. */
+/** Decodes a raw Parquet file back into raw rows, whoever wrote it. */
 import { parquetReadObjects } from "hyparquet";
 import type { RawRow } from "./daily-bars.ts";
 

@@ -1,4 +1,4 @@
-/** Encodes raw rows as Parquet in exactly the raw schema of DESIGN §4 (DATE, INT64, UTC TIMESTAMP(MICROS), SNAPPY). */
+/** Encodes raw rows as Parquet in exactly the raw table schema (DATE, INT64, UTC TIMESTAMP(MICROS), SNAPPY). */
 
 import type { SchemaElement } from "hyparquet-writer";
 import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";

@@ -1,4 +1,4 @@
-/** Physical names of a deployed stage that clients need (DESIGN §3): lower-cased, `-` becomes `_`. */
+/** Physical names of a deployed stage that clients need: lower-cased, `-` becomes `_`. */
 export function stageNames(stage: string): { database: string; workgroup: string } {
   const suffix = stage.toLowerCase().replaceAll("-", "_");
   return { database: `b3_${suffix}`, workgroup: `etl_workgroup_${suffix}` };

@@ -1,16 +1,24 @@
-/** The local transform engine: DuckDB runs the transform SQL over a folder lake, stages refined and aggregated, then swaps them in folder by folder. */
+/** The local transform engine: under the lake lock, DuckDB runs the transform SQL over every raw file of a folder lake, stages the partitions that change, and publishes them through a journal. */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
-import { mkdir, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rawKey } from "./lake-layout.ts";
+import { acquireLakeLock } from "./lake-lock.ts";
+import {
+  fileIdentity,
+  type PublishJournal,
+  publishStaged,
+  readState,
+  recoverLake,
+  STAGING_FOLDER,
+  stagedFiles,
+} from "./lake-publish.ts";
+import { localLake } from "./local-lake.ts";
 import { loadTransformSql } from "./transform-sql.ts";
 import { TransformError, type TransformSummary } from "./transform-summary.ts";
 
-export const STAGING_FOLDER = "_transform_staging";
-
-/** The raw schema as DuckDB reads it (DESIGN §4). */
+/** The raw schema as DuckDB reads it. */
 const RAW_TYPES: Record<string, string> = {
   ticker: "VARCHAR",
   trade_date: "DATE",
@@ -24,11 +32,17 @@ const RAW_TYPES: Record<string, string> = {
 };
 
 /**
- * Results only aggregated over stay views; the rest are materialized once. refined_all is
- * history + refined_rows: copying its million rows into a table cost a quarter of a second
- * (npm run bench) for nothing.
+ * Results read once stay views; the rest are materialized. refined_rows is only copied out, so a
+ * view saves holding it twice.
  */
-const LAZY_VIEWS = new Set(["refined_all"]);
+const LAZY_VIEWS = new Set(["refined_rows"]);
+
+/**
+ * Files DuckDB keeps open while writing partitions. The rows reach the writer sorted by partition,
+ * so a partition is finished when the next one starts: a small number is enough for any backfill,
+ * and it keeps the run far from a low `ulimit -n`.
+ */
+const MAX_OPEN_PARTITION_FILES = 64;
 
 export interface DuckDbTransformOptions {
   /** The lake folder (absolute). */
@@ -38,6 +52,8 @@ export interface DuckDbTransformOptions {
   ingestionDate?: string;
   /** Where the SQL files are; default glue-scripts/sql. */
   sqlDir?: string;
+  /** How long to wait for another writer's lake lock, in ms (the lock module's default otherwise). */
+  lockWaitMs?: number;
 }
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -49,18 +65,42 @@ export async function transformWithDuckDB(
   const rawPath = options.rawPath ?? join(lakeRoot, rawKey(requireDate(options.ingestionDate)));
   if (!existsSync(rawPath)) {
     throw new TransformError(
-      `raw file ${rawPath} does not exist: run b3 extract for that date first`,
+      `raw file ${rawPath} does not exist: run the extract for that date first`,
     );
   }
-  const sql = await loadTransformSql(options.sqlDir);
+  const lock = await acquireLakeLock(localLake(lakeRoot), {
+    owner: `transform of ${options.ingestionDate ?? rawPath}`,
+    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+  });
+  try {
+    recoverLake(lakeRoot);
+    return await transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld());
+  } finally {
+    await lock.release();
+  }
+}
+
+async function transformLocked(
+  lakeRoot: string,
+  rawPath: string,
+  sqlDir: string | undefined,
+  assertHeld: () => Promise<void>,
+): Promise<TransformSummary> {
+  const sql = await loadTransformSql(sqlDir);
   const instance = await DuckDBInstance.create(":memory:");
   const db = await instance.connect();
-  const staging = join(lakeRoot, STAGING_FOLDER, randomUUID());
+  const runId = randomUUID();
+  const stagingKey = `${STAGING_FOLDER}/${runId}`;
+  const staging = join(lakeRoot, stagingKey);
   try {
-    await registerRaw(db, rawPath);
-    await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory);
+    const raw = await registerRaw(db, lakeRoot, rawPath);
     const summary: Partial<TransformSummary> = { raw_path: rawPath, lake_root: lakeRoot };
+    let historyRegistered = false;
     for (const { view, sql: text } of sql.statements) {
+      if (!historyRegistered && /\brefined_history\b/.test(withoutComments(text))) {
+        await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory);
+        historyRegistered = true;
+      }
       // A newline before ")" — a file may end with a comment.
       const kind = LAZY_VIEWS.has(view) ? "VIEW" : "TABLE";
       await db.run(`CREATE TEMP ${kind} ${view} AS (\n${text}\n)`);
@@ -74,15 +114,22 @@ export async function transformWithDuckDB(
       }
     }
     Object.assign(summary, await runTotals(db));
-    // Everything is computed: stage the outputs, then swap them in.
-    await stage(db, staging);
-    publish(lakeRoot, staging);
+    // Everything is computed: stage the outputs, then publish them through the journal.
+    const written = await stage(db, staging);
+    await assertHeld();
+    publishStaged(lakeRoot, {
+      version: 1,
+      run_id: runId,
+      method: "move-files",
+      staging: stagingKey,
+      files: stagedFiles(lakeRoot, stagingKey),
+      delete_partitions: written.emptied,
+      state: { version: 1, applied: { ...readState(lakeRoot).applied, ...raw.applied } },
+    } satisfies PublishJournal);
     return summary as TransformSummary;
   } finally {
     db.closeSync();
     instance.closeSync();
-    await rm(staging, { recursive: true, force: true });
-    await rmdir(join(lakeRoot, STAGING_FOLDER)).catch(() => {}); // only when no other run uses it
   }
 }
 
@@ -91,7 +138,58 @@ function requireDate(date: string | undefined): string {
   return date;
 }
 
-async function registerRaw(db: DuckDBConnection, rawPath: string): Promise<void> {
+function withoutComments(text: string): string {
+  return text.replace(/--[^\n]*/g, "");
+}
+
+/**
+ * Registers raw_input (the run's file), raw_all (every raw file) and raw_pending (the run's file
+ * plus every raw file the state does not list as applied), after checking each file's schema.
+ * Returns the identities to record as applied.
+ */
+async function registerRaw(
+  db: DuckDBConnection,
+  lakeRoot: string,
+  rawPath: string,
+): Promise<{ applied: Record<string, string> }> {
+  const files = rawFiles(lakeRoot);
+  if (!files.includes(rawPath)) files.push(rawPath);
+  for (const file of files) await checkRawSchema(db, file);
+  const applied = readState(lakeRoot).applied;
+  const identities = Object.fromEntries(files.map((f) => [lakeKey(lakeRoot, f), fileIdentity(f)]));
+  const pending = files.filter(
+    (f) => f === rawPath || applied[lakeKey(lakeRoot, f)] !== identities[lakeKey(lakeRoot, f)],
+  );
+  const read = (list: string[]) =>
+    `SELECT * FROM read_parquet([${list.map(q).join(", ")}], hive_partitioning = false)`;
+  await db.run(`CREATE VIEW raw_input AS ${read([rawPath])}`);
+  await db.run(`CREATE VIEW raw_all AS ${read(files)}`);
+  await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
+  const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
+  if (Number(count.getRows()[0]?.[0]) === 0) {
+    throw new TransformError(`raw file ${rawPath} has no rows: re-extract that date`);
+  }
+  return {
+    applied: Object.fromEntries(pending.map((f) => [lakeKey(lakeRoot, f), fileIdentity(f)])),
+  };
+}
+
+/** Every `raw/ingestion_date=*\/stocks_data.parquet` of the lake, sorted. */
+function rawFiles(lakeRoot: string): string[] {
+  const raw = join(lakeRoot, "raw");
+  if (!existsSync(raw)) return [];
+  return readdirSync(raw)
+    .filter((d) => d.startsWith("ingestion_date="))
+    .sort()
+    .map((d) => join(raw, d, "stocks_data.parquet"))
+    .filter((f) => existsSync(f));
+}
+
+function lakeKey(lakeRoot: string, path: string): string {
+  return relative(lakeRoot, path).split(sep).join("/");
+}
+
+async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<void> {
   let columns: { name: string; type: string }[];
   try {
     const described = await db.runAndReadAll(
@@ -102,7 +200,7 @@ async function registerRaw(db: DuckDBConnection, rawPath: string): Promise<void>
       .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   } catch (error) {
     throw new TransformError(
-      `raw file ${rawPath} is not a readable Parquet file (${firstLine(error)}): re-run b3 extract for that date to rewrite it`,
+      `raw file ${rawPath} is not a readable Parquet file (${firstLine(error)}): re-extract that date to rewrite it`,
     );
   }
   const problems = Object.entries(RAW_TYPES).flatMap(([name, type]) => {
@@ -115,29 +213,33 @@ async function registerRaw(db: DuckDBConnection, rawPath: string): Promise<void>
       `raw file ${rawPath} does not have the raw schema: ${problems.join("; ")}`,
     );
   }
-  await db.run(
-    `CREATE VIEW raw_input AS SELECT * FROM read_parquet(${q(rawPath)}, hive_partitioning = false)`,
-  );
-  const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
-  if (Number(count.getRows()[0]?.[0]) === 0) {
-    throw new TransformError(`raw file ${rawPath} has no rows: re-run b3 extract for that date`);
-  }
 }
 
+/** refined_history: the lake's refined files of the candidate partitions only (the SQL compares nothing else). */
 async function registerRefinedHistory(
   db: DuckDBConnection,
   lakeRoot: string,
   emptySql: string,
 ): Promise<void> {
-  const glob = join(lakeRoot, "refined", "data_pregao=*", "*.parquet");
-  const files = await db.runAndReadAll(`SELECT count(*) FROM glob(${q(glob)})`);
+  const dates = (
+    await db.runAndReadAll("SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM candidate_partitions")
+  )
+    .getRows()
+    .map((r) => String(r[0]));
+  const files = dates.flatMap((date) => {
+    const folder = join(lakeRoot, "refined", `data_pregao=${date}`);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .filter((f) => f.endsWith(".parquet") && !f.startsWith("."))
+      .map((f) => join(folder, f));
+  });
   const select =
-    Number(files.getRows()[0]?.[0]) > 0
+    files.length > 0
       ? `SELECT nome_acao, abertura, fechamento, max, min, volume_negociado, media_movel_7d, lag_1d, lag_2d, lag_3d,
                 fechamento_ajustado, data_pregao
-         FROM read_parquet(${q(glob)}, hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
+         FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
       : emptySql;
-  await db.run(`CREATE VIEW refined_history AS (\n${select}\n)`);
+  await db.run(`CREATE TEMP TABLE refined_history AS (\n${select}\n)`);
 }
 
 async function summarizeRaw(db: DuckDBConnection) {
@@ -171,55 +273,30 @@ async function runTotals(db: DuckDBConnection) {
   );
 }
 
-async function stage(db: DuckDBConnection, staging: string): Promise<void> {
-  await mkdir(staging, { recursive: true });
-  const partitions = Number(
-    (
-      await db.runAndReadAll("SELECT count(DISTINCT data_pregao) FROM refined_rows")
-    ).getRows()[0]?.[0],
+/** Writes refined_rows (one folder per partition) and aggregated_rows under `staging`; returns the written partition folders left without rows. */
+async function stage(db: DuckDBConnection, staging: string): Promise<{ emptied: string[] }> {
+  mkdirSync(staging, { recursive: true });
+  const dates = async (sql: string) =>
+    (await db.runAndReadAll(sql)).getRows().map((r) => `data_pregao=${String(r[0])}`);
+  const written = await dates(
+    "SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM partitions_written ORDER BY 1",
   );
-  // Rows sorted by partition and enough open files for every partition: one pass, no reshuffling.
-  await db.run(`SET partitioned_write_max_open_files = ${partitions + 1}`);
-  await db.run(
-    `COPY (SELECT * FROM refined_rows ORDER BY data_pregao, nome_acao)
-     TO ${q(join(staging, "refined"))} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao))`,
+  const withRows = new Set(
+    await dates("SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM refined_rows"),
   );
-  await mkdir(join(staging, "aggregated"));
+  if (withRows.size > 0) {
+    await db.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PARTITION_FILES}`);
+    await db.run(
+      `COPY (SELECT * FROM refined_rows ORDER BY data_pregao, nome_acao)
+       TO ${q(join(staging, "refined"))} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao))`,
+    );
+  }
+  mkdirSync(join(staging, "aggregated"));
   await db.run(
     `COPY (SELECT * FROM aggregated_rows ORDER BY nome_acao, mes_referencia)
      TO ${q(join(staging, "aggregated", "part-00000.parquet"))} (FORMAT parquet, COMPRESSION snappy)`,
   );
-}
-
-/**
- * Swaps each staged refined partition folder, then the aggregated folder, into the lake. Each swap
- * is a rename, atomic on a local disk: a reader sees a partition's old files or its new ones, never
- * a mix. A crash between two swaps leaves some partitions new and some old; re-running the same raw
- * file repairs that, since the output depends only on the raw file and the untouched history.
- *
- * Synchronous on purpose: a backfill swaps thousands of folders, and one awaited fs/promises call
- * after another took twice as long (a thread-pool round trip each; npm run bench). A lake with no
- * refined table yet gets the whole staged folder in one rename.
- */
-export function publish(lakeRoot: string, staging: string): void {
-  const refined = join(lakeRoot, "refined");
-  if (existsSync(refined)) {
-    const retired = join(staging, "retired");
-    mkdirSync(join(retired, "refined"), { recursive: true });
-    for (const partition of readdirSync(join(staging, "refined"))) {
-      const target = join(refined, partition);
-      if (existsSync(target)) renameSync(target, join(retired, "refined", partition));
-      renameSync(join(staging, "refined", partition), target);
-    }
-  } else {
-    renameSync(join(staging, "refined"), refined);
-  }
-  const aggregated = join(lakeRoot, "aggregated");
-  if (existsSync(aggregated)) {
-    mkdirSync(join(staging, "retired"), { recursive: true });
-    renameSync(aggregated, join(staging, "retired", "aggregated"));
-  }
-  renameSync(join(staging, "aggregated"), aggregated);
+  return { emptied: written.filter((p) => !withRows.has(p)) };
 }
 
 function firstLine(error: unknown): string {

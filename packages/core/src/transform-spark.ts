@@ -1,9 +1,12 @@
-/** The Spark engine of the local twin: runs the Glue job itself (glue-scripts/transform.py) on local pyspark from the project's virtualenv. */
+/** The Spark engine of the local twin: under the lake lock, runs the Glue job itself (glue-scripts/transform.py) on local pyspark from the project's virtualenv. */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rawKey } from "./lake-layout.ts";
+import { acquireLakeLock } from "./lake-lock.ts";
+import { recoverLake } from "./lake-publish.ts";
+import { localLake } from "./local-lake.ts";
 import { TransformError, type TransformSummary } from "./transform-summary.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -15,6 +18,8 @@ export interface SparkTransformOptions {
   python?: string;
   /** Spark's own log lines go here (default: dropped). */
   onLog?: (line: string) => void;
+  /** How long to wait for another writer's lake lock, in ms (the lock module's default otherwise). */
+  lockWaitMs?: number;
 }
 
 export async function transformWithSpark(
@@ -32,12 +37,32 @@ export async function transformWithSpark(
       `raw file ${rawPath} does not exist: run b3 extract for that date first`,
     );
   }
+  const lock = await acquireLakeLock(localLake(options.lakeRoot), {
+    owner: `transform of ${options.ingestionDate}`,
+    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+  });
+  try {
+    recoverLake(options.lakeRoot);
+    return await runJob(python, rawPath, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The job itself, told that its caller holds the lake lock. */
+async function runJob(
+  python: string,
+  rawPath: string,
+  options: SparkTransformOptions,
+): Promise<TransformSummary> {
   const args = [
     join(REPO_ROOT, "glue-scripts", "transform.py"),
     "--raw_path",
     pathToFileURL(rawPath).href,
     "--lake_root",
     pathToFileURL(options.lakeRoot).href,
+    "--lake_lock",
+    "held",
   ];
   const child = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";

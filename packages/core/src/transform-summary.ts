@@ -8,6 +8,8 @@ export interface TransformSummary {
   /** Raw rows that are not sessions, per reason (holiday quotes, duplicates, zero prices, …). */
   dropped: Record<string, number>;
   partitions_written: number;
+  /** Partitions the lake held that no longer have a row (a key that stopped being a session), removed. */
+  partitions_deleted: number;
   first_partition: string;
   last_partition: string;
   refined_rows_written: number;

@@ -120,7 +120,7 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     expect(rows).toHaveLength(32);
   });
 
-  it("writes Parquet with the logical types of DESIGN §4, as hyparquet and DuckDB read them", async () => {
+  it("writes Parquet with the raw table's logical types, as hyparquet and DuckDB read them", async () => {
     await run(["PETR4.SA"]);
     const bytes = await lake.get("raw/ingestion_date=2018-01-10/stocks_data.parquet");
     const meta = parquetMetadata(bytes.buffer as ArrayBuffer);

@@ -102,7 +102,8 @@ describe("transformWithDuckDB — golden fixture", () => {
       aggregated_rows: 4,
       newest_session: expect.stringMatching(/^2018-01-/),
     });
-    expect(await readdir(lake)).toEqual(["aggregated", "raw", "refined"]); // staging removed
+    // staging and journal removed; the state records the raw file as applied
+    expect(await readdir(lake)).toEqual(["_transform_state.json", "aggregated", "raw", "refined"]);
   });
 
   it("writes the seed's refined columns and types, data_pregao as a partition folder, read back by DuckDB and as Parquet", async () => {
@@ -278,7 +279,7 @@ describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
   it("a missing raw path", async () => {
     await expectUntouched(
       () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
-      /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist: run b3 extract/,
+      /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist: run the extract for that date first/,
     );
   });
 
@@ -288,7 +289,7 @@ describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
     await writeFile(path, "PAR1 this is not parquet");
     await expectUntouched(
       () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
-      /is not a readable Parquet file .*re-run b3 extract/,
+      /is not a readable Parquet file .*re-extract that date/,
     );
   });
 

@@ -38,7 +38,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   let summary: Awaited<ReturnType<typeof runTransform>>;
   try {
     summary = await runTransform(
-      { date: report.window.runDate, lake: values.lake, engine: values.engine },
+      {
+        date: report.window.runDate,
+        lake: values.lake,
+        engine: values.engine,
+        "lock-wait": (values as { "lock-wait"?: string })["lock-wait"],
+      },
       io,
     );
   } catch (error) {

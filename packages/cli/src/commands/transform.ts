@@ -17,12 +17,14 @@ import { compactTable } from "../render-result.ts";
 export const transformHelp = `Usage: b3 transform [flags]
 
 Turns raw/ingestion_date=<--date>/stocks_data.parquet into refined/ (partitioned by data_pregao)
-and aggregated/ (monthly), replacing only the partitions and tickers present in that raw file.
+and aggregated/ (monthly). The tables are recomputed from every raw file of the lake; only the
+partitions whose rows change are rewritten, under the lake lock, through a crash-safe journal.
 
 Flags:
   --date D          run date YYYY-MM-DD (default: today in America/Sao_Paulo)
   --lake PATH       the local lake (default: $B3_LAKE or .lake/ at the repository root)
   --engine E        duckdb (default) or spark (the Glue job itself, on local pyspark)
+  --lock-wait S     seconds to wait while another run holds the lake lock (default 60)
   --json            print the summary as JSON
   -h, --help        show this help
 
@@ -38,6 +40,7 @@ export async function transformCommand(args: string[], io: CliIo): Promise<numbe
       date: { type: "string" },
       lake: { type: "string" },
       engine: { type: "string", default: "duckdb" },
+      "lock-wait": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -57,6 +60,17 @@ export interface TransformValues {
   date?: string | undefined;
   lake?: string | undefined;
   engine?: string | undefined;
+  "lock-wait"?: string | undefined;
+}
+
+/** `--lock-wait S` in milliseconds, or undefined for the lock's own default. */
+export function lockWaitMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(`--lock-wait ${JSON.stringify(value)} is not a number of seconds >= 0`);
+  }
+  return seconds * 1000;
 }
 
 export async function runTransform(values: TransformValues, io: CliIo): Promise<TransformSummary> {
@@ -70,6 +84,7 @@ export async function runTransform(values: TransformValues, io: CliIo): Promise<
     values.date === undefined
       ? localDate(io.now(), B3_TIME_ZONE)
       : parseIsoDate(values.date, "--date");
+  const lockWait = lockWaitMs(values["lock-wait"]);
   const lake = openLake(values.lake ?? defaultLake(io.env));
   if (lake.root.startsWith("s3://")) {
     throw new UsageError(
@@ -77,9 +92,12 @@ export async function runTransform(values: TransformValues, io: CliIo): Promise<
     );
   }
   if (io.stderr.isTTY) io.stderr.write(`transforming ${date} with ${engine} in ${lake.root}\n`);
-  return engine === "spark"
-    ? transformWithSpark({ lakeRoot: lake.root, ingestionDate: date })
-    : transformWithDuckDB({ lakeRoot: lake.root, ingestionDate: date });
+  const options = {
+    lakeRoot: lake.root,
+    ingestionDate: date,
+    ...(lockWait === undefined ? {} : { lockWaitMs: lockWait }),
+  };
+  return engine === "spark" ? transformWithSpark(options) : transformWithDuckDB(options);
 }
 
 /** Sessions per ticker, drops per reason, partitions written, newest session. */

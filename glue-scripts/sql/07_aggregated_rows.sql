@@ -1,5 +1,5 @@
 -- aggregated_rows: the whole aggregated table, one row per (ticker, month), recomputed from all
--- refined history (refined_all, 04) so that a month cut by the 6-month window edge still counts
+-- refined history (refined_all, 03) so that a month cut by the 6-month window edge still counts
 -- every one of its sessions.
 --
 -- mes_fechado is false for the month of the newest session in the table, true for every other.
