@@ -5,11 +5,11 @@
 import { join } from "node:path";
 import { REPO_ROOT } from "./lib.ts";
 
-export { extractToLake } from "../packages/core/src/extract.ts";
-export { extractWindow } from "../packages/core/src/extract-window.ts";
-export { rawKey } from "../packages/core/src/lake-layout.ts";
-export { localLake } from "../packages/core/src/local-lake.ts";
-export { createChartClient } from "../packages/core/src/yahoo-chart.ts";
+export { extractToLake } from "../packages/core/src/extract/extract.ts";
+export { extractWindow } from "../packages/core/src/extract/window.ts";
+export { createChartClient } from "../packages/core/src/extract/yahoo-chart.ts";
+export { rawKey } from "../packages/core/src/lake/layout.ts";
+export { localLake } from "../packages/core/src/lake/local-lake.ts";
 export { bodyAs, FIXTURES, loadBody } from "../packages/core/test/chart-bodies.ts";
 export { fetchVia, startFakeYahoo } from "../packages/core/test/fake-yahoo.ts";
 

@@ -1,5 +1,5 @@
 """The lake lock (`_lake.lock`, docs/LAKE-INTEGRITY.md) for the Glue job: the protocol, bytes and messages of
-packages/core/src/lake-lock.ts, so either side waits on, names and takes over the other's lock.
+packages/core/src/lake/lock.ts, so either side waits on, names and takes over the other's lock.
 
     with acquire_lake_lock("s3://bucket/prefix", "transform of 2020-07-02") as lock:
         ...

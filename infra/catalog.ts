@@ -2,7 +2,7 @@
  * Glue Data Catalog: database `b3_<stage>` and the three lake tables (DESIGN §4). Partitioned tables
  * use partition projection, so Athena sees a new day's partition with no MSCK REPAIR and no crawler.
  * The declarations themselves (columns, partition keys, parameters) live in
- * packages/core/src/lake-tables.ts, where the local Trino of `b3 query --engine trino` reads them too.
+ * packages/core/src/lake/tables.ts, where the local Trino of `b3 query --engine trino` reads them too.
  */
 import {
   AGGREGATED_STOCKS,
@@ -12,7 +12,7 @@ import {
   PARQUET_STORAGE,
   RAW_STOCKS,
   REFINED_STOCKS,
-} from "../packages/core/src/lake-tables";
+} from "../packages/core/src/lake/tables";
 import { physicalName } from "./names";
 import { dataLakeBucket } from "./storage";
 

@@ -5,7 +5,7 @@
  * GitHub deploy workflow), so the same values can be set as repository variables in CI.
  */
 import { execFileSync } from "node:child_process";
-import { stageNames } from "../packages/core/src/stage-names";
+import { stageNames } from "../packages/core/src/stage";
 
 /** Stages that hold real data: retained on removal, and the only ones with the GitHub OIDC role. */
 export const PERMANENT_STAGES: readonly string[] = ["prod"];

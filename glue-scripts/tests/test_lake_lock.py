@@ -322,10 +322,10 @@ def test_lake_roots_name_the_same_lock_as_the_typescript_side(tmp_path):
         lake_lock._store_for("gs://bucket", None)
 
 
-# Interop: the TypeScript lock (packages/core/src/lake-lock.ts) run by the project's Node.
+# Interop: the TypeScript lock (packages/core/src/lake/lock.ts) run by the project's Node.
 NODE_SCRIPT = """
-import { acquireLakeLock, decodeLock, encodeLock, lakeLockKey } from "CORE/lake-lock.ts";
-import { openLake } from "CORE/open-lake.ts";
+import { acquireLakeLock, decodeLock, encodeLock, lakeLockKey } from "CORE/lake/lock.ts";
+import { openLake } from "CORE/lake/open-lake.ts";
 const lake = openLake(process.env.LAKE);
 const say = (value) => console.log(JSON.stringify(value));
 const mode = process.env.MODE;

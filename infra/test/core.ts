@@ -6,15 +6,15 @@
  * the workspace's tsconfig accepts and tsconfig.infra.json (the SST program's) does not, so a static
  * import would fail `npm run typecheck`. Their signatures are restated as far as the tests use them.
  */
-import type { QueryResult } from "../../packages/core/src/query-result";
+import type { QueryResult } from "../../packages/core/src/query/result";
 
-export { rawKey } from "../../packages/core/src/lake-layout";
-export { glueTableDefinition, LAKE_TABLES } from "../../packages/core/src/lake-tables";
-export { stageNames } from "../../packages/core/src/stage-names";
+export { rawKey } from "../../packages/core/src/lake/layout";
+export { glueTableDefinition, LAKE_TABLES } from "../../packages/core/src/lake/tables";
+export { stageNames } from "../../packages/core/src/stage";
 export type { QueryResult };
 
-const TRANSFORM = new URL("../../packages/core/src/transform-duckdb.ts", import.meta.url).href;
-const LAKE_QUERY = new URL("../../packages/core/src/lake-query.ts", import.meta.url).href;
+const TRANSFORM = new URL("../../packages/core/src/transform/duckdb.ts", import.meta.url).href;
+const LAKE_QUERY = new URL("../../packages/core/src/query/lake-duckdb.ts", import.meta.url).href;
 
 /** The local transform (the same SQL files as the Glue job) over the raw file of `ingestionDate`. */
 export async function transformWithDuckDB(options: {

@@ -2,7 +2,10 @@
 /** The `b3` command: the local twin of the pipeline (DESIGN §6). */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LakeError, TransformError, TrinoQueryError, TrinoSetupError, UsageError } from "@b3/core";
+import { UsageError } from "@b3/core/errors";
+import { LakeError } from "@b3/core/lake";
+import { TrinoQueryError, TrinoSetupError } from "@b3/core/query";
+import { TransformError } from "@b3/core/transform";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { extractCommand } from "./commands/extract.ts";
 import { queryCommand } from "./commands/query.ts";

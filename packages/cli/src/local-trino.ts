@@ -1,5 +1,6 @@
 /** The local Trino the CLI uses: the download in the user's cache, a Java 24+, and the server of its run folder. */
 import { join } from "node:path";
+import { UsageError } from "@b3/core/errors";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   ensureTrinoInstalled,
@@ -7,8 +8,7 @@ import {
   findJava,
   type TrinoServerState,
   trinoHome,
-  UsageError,
-} from "@b3/core";
+} from "@b3/core/query";
 import type { CliIo } from "./cli-io.ts";
 
 export interface LocalTrino {

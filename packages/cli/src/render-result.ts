@@ -1,5 +1,5 @@
 /** Prints a query result as a terminal table, CSV (RFC 4180) or JSON (an array of row objects). */
-import type { QueryResult } from "@b3/core";
+import type { QueryResult } from "@b3/core/query";
 import Table from "cli-table3";
 
 export const FORMATS = ["table", "csv", "json"] as const;

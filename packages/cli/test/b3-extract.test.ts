@@ -18,8 +18,8 @@ import {
   it,
   vi,
 } from "vitest";
-import { localLake } from "../../core/src/index.ts";
-import { acquireLakeLock } from "../../core/src/lake-lock.ts";
+import { localLake } from "../../core/src/lake/index.ts";
+import { acquireLakeLock } from "../../core/src/lake/lock.ts";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
 import { runB3 } from "./run-b3.ts";

@@ -4,7 +4,9 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { addDays, encodeRawParquet, queryLake, type RawRow, rawKey } from "@b3/core";
+import { addDays, type RawRow } from "@b3/core/extract";
+import { encodeRawParquet, rawKey } from "@b3/core/lake";
+import { queryLake } from "@b3/core/query";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { GlueTableDefinition } from "@b3/core/lake";
 import {
-  type GlueTableDefinition,
   isTrinoInstalled,
   localLakeTables,
   localUri,
@@ -20,7 +20,7 @@ import {
   type TrinoSession,
   trinoHome,
   trinoQuery,
-} from "@b3/core";
+} from "@b3/core/query";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { compareEngines, duckdbRows } from "./engine-compare.ts";
@@ -143,7 +143,7 @@ describe("the tables Trino registers", () => {
       "refined_stocks",
       "aggregated_stocks",
     ]);
-    // What b3 query --engine trino registers (from packages/core/src/lake-tables.ts) is exactly what
+    // What b3 query --engine trino registers (from packages/core/src/lake/tables.ts) is exactly what
     // the stack gives Glue, parameters and partition projection included.
     expect(localLakeTables(lakes.fixtures.root)).toEqual(glueTablesAt(lakes.fixtures.root));
     expect(glueTablesAt(lakes.fixtures.root)[1]?.parameters).toMatchObject({

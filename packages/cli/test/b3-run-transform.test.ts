@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { queryLake } from "@b3/core";
+import { queryLake } from "@b3/core/query";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { runB3 } from "./run-b3.ts";

@@ -11,7 +11,7 @@ import {
   type TrinoRows,
   type TrinoSession,
   trinoQuery,
-} from "@b3/core";
+} from "@b3/core/query";
 import { DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 
 export interface TypedRows {

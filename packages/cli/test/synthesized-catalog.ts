@@ -3,7 +3,7 @@
  * infra tests' own synthesizer (infra/test/synth.ts): the declarations a deploy would send, not a copy.
  */
 import { fileURLToPath } from "node:url";
-import type { GlueTableDefinition } from "@b3/core";
+import type { GlueTableDefinition } from "@b3/core/lake";
 
 export interface SynthesizedCatalog {
   /** The data lake bucket's root, s3://<bucket>/, that the table locations are under. */

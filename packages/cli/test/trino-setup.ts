@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { stopTrinoServer } from "../../core/src/trino-server.ts";
+import { stopTrinoServer } from "../../core/src/query/trino-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../src/errors.ts";
 import {
   addMonths,
   extractWindow,
   localDate,
   parseIsoDate,
   startOfLocalDay,
-  UsageError,
-} from "../src/index.ts";
+} from "../src/extract/index.ts";
 
 describe("calendar", () => {
   it.each([

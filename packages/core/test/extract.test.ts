@@ -11,12 +11,10 @@ import {
   type ExtractReport,
   extractToLake,
   extractWindow,
-  LakeError,
-  type LakeStorage,
-  localLake,
   replayFetch,
-} from "../src/index.ts";
-import { acquireLakeLock, decodeLock, lakeLockKey } from "../src/lake-lock.ts";
+} from "../src/extract/index.ts";
+import { LakeError, type LakeStorage, localLake } from "../src/lake/index.ts";
+import { acquireLakeLock, decodeLock, lakeLockKey } from "../src/lake/lock.ts";
 import { bodyAs, type ChartBody, FIXTURES, loadBody } from "./chart-bodies.ts";
 import { type FakeYahoo, type Misbehaviour, startFakeYahoo } from "./fake-yahoo.ts";
 

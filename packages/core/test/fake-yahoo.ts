@@ -1,7 +1,7 @@
 /** A local HTTP server playing Yahoo's v8 chart endpoint for tests and benchmarks: recorded bodies served with replay semantics, optional latency, and scripted misbehaviour per symbol. */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chartBodyWithinPeriod, periodOf, replayFetch } from "../src/replay-fetch.ts";
+import { chartBodyWithinPeriod, periodOf, replayFetch } from "../src/extract/replay-fetch.ts";
 
 /** What the server does for one request: a status with a body, garbage, or no answer at all. */
 export type Misbehaviour =

@@ -6,7 +6,12 @@ import {
   StartJobRunCommand,
 } from "@aws-sdk/client-glue";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { isRunFor, jobRunsSince, rawObjectsOf, startTransformRuns } from "../src/glue-trigger.ts";
+import {
+  isRunFor,
+  jobRunsSince,
+  rawObjectsOf,
+  startTransformRuns,
+} from "../src/trigger/glue-trigger.ts";
 
 const rawPath = "s3://b3-lake/raw/ingestion_date=2026-11-26/stocks_data.parquet";
 const written = new Date("2026-11-26T09:00:00.000Z");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { localLake } from "../src/lake/local-lake.ts";
 import {
   acquireLakeLock,
   decodeLock,
@@ -13,10 +14,9 @@ import {
   type LakeLockOptions,
   lakeLockKey,
   withLakeLock,
-} from "../src/lake-lock.ts";
-import { LakeError, type LakeStorage } from "../src/lake-storage.ts";
-import { localLake } from "../src/local-lake.ts";
-import { createS3Client, s3Lake } from "../src/s3-lake.ts";
+} from "../src/lake/lock.ts";
+import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
+import { LakeError, type LakeStorage } from "../src/lake/storage.ts";
 
 // moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.
 process.env.AWS_ACCESS_KEY_ID = "testing";

@@ -9,14 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { addDays } from "../src/calendar.ts";
-import { extractToLake } from "../src/extract.ts";
-import { extractWindow } from "../src/extract-window.ts";
-import { rawKey } from "../src/lake-layout.ts";
-import { queryLake } from "../src/lake-query.ts";
-import { localLake } from "../src/local-lake.ts";
-import { transformWithDuckDB } from "../src/transform-duckdb.ts";
-import type { ChartResult, FetchChart } from "../src/yahoo-chart.ts";
+import { addDays } from "../src/extract/calendar.ts";
+import { extractToLake } from "../src/extract/extract.ts";
+import { extractWindow } from "../src/extract/window.ts";
+import type { ChartResult, FetchChart } from "../src/extract/yahoo-chart.ts";
+import { rawKey } from "../src/lake/layout.ts";
+import { localLake } from "../src/lake/local-lake.ts";
+import { queryLake } from "../src/query/lake-duckdb.ts";
+import { transformWithDuckDB } from "../src/transform/duckdb.ts";
 
 const TICKERS = ["AAAA3.SA", "BBBB4.SA", "CCCC3.SA"] as const;
 /** Run dates: 2020-03-02 + k days; windows reach back at most 30 days. */

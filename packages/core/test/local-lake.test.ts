@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LakeError, type LakeStorage } from "../src/lake-storage.ts";
-import { localLake } from "../src/local-lake.ts";
+import { localLake } from "../src/lake/local-lake.ts";
+import { LakeError, type LakeStorage } from "../src/lake/storage.ts";
 
 let root: string;
 let lake: LakeStorage;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replayFetch, YAHOO_NOT_FOUND_BODY } from "../src/index.ts";
+import { replayFetch, YAHOO_NOT_FOUND_BODY } from "../src/extract/index.ts";
 import { FIXTURES } from "./chart-bodies.ts";
 
 const chartUrl = (symbol: string, period1: string, period2: string) =>

@@ -8,9 +8,9 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LakeError } from "../src/lake-storage.ts";
-import { openLake } from "../src/open-lake.ts";
-import { createS3Client, s3Lake } from "../src/s3-lake.ts";
+import { openLake } from "../src/lake/open-lake.ts";
+import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
+import { LakeError } from "../src/lake/storage.ts";
 import { type MotoServer, startMotoServer } from "./moto-server.ts";
 
 // moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.

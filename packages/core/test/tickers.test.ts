@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TICKERS, parseTickers, tickersFromEnv, UsageError } from "../src/index.ts";
+import { UsageError } from "../src/errors.ts";
+import { DEFAULT_TICKERS, parseTickers, tickersFromEnv } from "../src/extract/index.ts";
 
 describe("tickers", () => {
   it("parses, upper-cases, trims and de-duplicates", () => {

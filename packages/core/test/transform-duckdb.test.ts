@@ -9,13 +9,11 @@ import {
   createChartClient,
   extractToLake,
   extractWindow,
-  localLake,
-  queryLake,
-  rawKey,
   replayFetch,
-  TransformError,
-  transformWithDuckDB,
-} from "../src/index.ts";
+} from "../src/extract/index.ts";
+import { localLake, rawKey } from "../src/lake/index.ts";
+import { queryLake } from "../src/query/index.ts";
+import { TransformError, transformWithDuckDB } from "../src/transform/index.ts";
 import { FIXTURES } from "./chart-bodies.ts";
 
 const GOLDEN = fileURLToPath(new URL("../../../glue-scripts/tests/golden/", import.meta.url));

@@ -18,7 +18,7 @@ import {
   TrinoSetupError,
   trinoArtifactUrl,
   trinoHome,
-} from "../src/trino-install.ts";
+} from "../src/query/trino-install.ts";
 
 let work: string;
 beforeAll(async () => {

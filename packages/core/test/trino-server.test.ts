@@ -8,15 +8,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TrinoSetupError } from "../src/trino-install.ts";
-import { isAlive } from "../src/trino-lock.ts";
+import { TrinoSetupError } from "../src/query/trino-install.ts";
+import { isAlive } from "../src/query/trino-lock.ts";
 import {
   ensureTrinoServer,
   readTrinoState,
   runningTrino,
   stopTrinoServer,
   touchTrino,
-} from "../src/trino-server.ts";
+} from "../src/query/trino-server.ts";
 
 /** Reads the port from -Dconfig, answers like a started Trino, logs its arguments, exits on SIGTERM. */
 const FAKE_JAVA = `

@@ -2,11 +2,14 @@
 
 import { Logger } from "@aws-lambda-powertools/logger";
 // Module by module, not the package index: the bundle must not pull in the local engines (DuckDB).
-import { extractToLake, reportSummary } from "@b3/core/extract";
-import { extractWindow } from "@b3/core/extract-window";
-import { createS3Client, s3Lake } from "@b3/core/s3-lake";
-import { tickersFromEnv } from "@b3/core/tickers";
-import { createChartClient } from "@b3/core/yahoo-chart";
+import {
+  createChartClient,
+  extractToLake,
+  extractWindow,
+  reportSummary,
+  tickersFromEnv,
+} from "@b3/core/extract";
+import { createS3Client, s3Lake } from "@b3/core/lake";
 import { Resource } from "sst";
 
 const logger = new Logger({ serviceName: "b3-extract" });

@@ -2,7 +2,7 @@
 
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GlueClient } from "@aws-sdk/client-glue";
-import { startTransformRuns } from "@b3/core/glue-trigger";
+import { startTransformRuns } from "@b3/core/trigger";
 import { Resource } from "sst";
 
 const logger = new Logger({ serviceName: "b3-trigger-glue" });

@@ -1,19 +1,17 @@
 /** `b3 extract`: download daily bars for a window and merge them into the raw file of the run date in a local or S3 lake. */
 import { format, inspect, parseArgs } from "node:util";
+import { UsageError } from "@b3/core/errors";
 import {
   createChartClient,
   DEFAULT_TICKERS,
   type ExtractReport,
   extractToLake,
   extractWindow,
-  LakeError,
-  type LakeStorage,
-  openLake,
   parseTickers,
   replayFetch,
   type TickerOutcome,
-  UsageError,
-} from "@b3/core";
+} from "@b3/core/extract";
+import { LakeError, type LakeStorage, openLake } from "@b3/core/lake";
 import { type CliIo, EXIT, paint } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
 import { compactTable } from "../render-result.ts";

@@ -1,15 +1,10 @@
 /** `b3 query`: SQL over the local lake with DuckDB or the local Trino, or over a deployed stage with Athena. */
 import { parseArgs } from "node:util";
 import { AthenaClient } from "@aws-sdk/client-athena";
-import {
-  openLake,
-  queryLake,
-  queryLakeWithTrino,
-  runAthenaQuery,
-  stageNames,
-  touchTrino,
-  UsageError,
-} from "@b3/core";
+import { UsageError } from "@b3/core/errors";
+import { openLake } from "@b3/core/lake";
+import { queryLake, queryLakeWithTrino, runAthenaQuery, touchTrino } from "@b3/core/query";
+import { stageNames } from "@b3/core/stage";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
 import { localTrino, startLocalTrino } from "../local-trino.ts";

@@ -1,6 +1,7 @@
 /** `b3 run`: extract, then transform, then a summary — the whole daily pipeline on the local lake. */
 import { parseArgs } from "node:util";
-import { queryLake, TransformError } from "@b3/core";
+import { queryLake } from "@b3/core/query";
+import { TransformError } from "@b3/core/transform";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
 import { renderResult } from "../render-result.ts";

@@ -1,15 +1,9 @@
 /** `b3 transform`: raw of a run date → refined + aggregated, by DuckDB (default) or by the Glue job on local Spark. */
 import { parseArgs } from "node:util";
-import {
-  B3_TIME_ZONE,
-  localDate,
-  openLake,
-  parseIsoDate,
-  type TransformSummary,
-  transformWithDuckDB,
-  transformWithSpark,
-  UsageError,
-} from "@b3/core";
+import { UsageError } from "@b3/core/errors";
+import { B3_TIME_ZONE, localDate, parseIsoDate } from "@b3/core/extract";
+import { openLake } from "@b3/core/lake";
+import { type TransformSummary, transformWithDuckDB, transformWithSpark } from "@b3/core/transform";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defaultLake } from "../defaults.ts";
 import { compactTable } from "../render-result.ts";

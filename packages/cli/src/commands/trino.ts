@@ -1,5 +1,6 @@
 /** `b3 trino install|start|status|stop`: the local Trino behind `b3 query --engine trino`. */
 import { parseArgs } from "node:util";
+import { UsageError } from "@b3/core/errors";
 import {
   ensureTrinoInstalled,
   findJava,
@@ -10,8 +11,7 @@ import {
   TrinoSetupError,
   trinoInstallDir,
   trinoLogFile,
-  UsageError,
-} from "@b3/core";
+} from "@b3/core/query";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { localTrino, startLocalTrino } from "../local-trino.ts";
 

@@ -1,18 +1,18 @@
 /** DuckDB over a local lake folder: the views raw_stocks, refined_stocks and aggregated_stocks (DESIGN §6), typed even before their data exists. */
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
-import { acquireLakeLock } from "./lake-lock.ts";
-import { needsRecovery, recoverLake } from "./lake-publish.ts";
-import { LakeError } from "./lake-storage.ts";
+import { localLake } from "../lake/local-lake.ts";
+import { acquireLakeLock } from "../lake/lock.ts";
+import { needsRecovery, recoverLake } from "../lake/publish.ts";
+import { LakeError } from "../lake/storage.ts";
 import {
   AGGREGATED_STOCKS,
   type LakeTableDeclaration,
   lakePartitionKeys,
   RAW_STOCKS,
   REFINED_STOCKS,
-} from "./lake-tables.ts";
-import { localLake } from "./local-lake.ts";
-import type { QueryResult } from "./query-result.ts";
+} from "../lake/tables.ts";
+import type { QueryResult } from "./result.ts";
 
 /** DuckDB's type for each Hive type the catalog declares; the lake's timestamps are UTC instants. */
 const DUCKDB_TYPES: Record<string, string> = {

@@ -3,13 +3,13 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { rawKey } from "./lake-layout.ts";
-import { acquireLakeLock } from "./lake-lock.ts";
-import { recoverLake } from "./lake-publish.ts";
-import { localLake } from "./local-lake.ts";
-import { TransformError, type TransformSummary } from "./transform-summary.ts";
+import { rawKey } from "../lake/layout.ts";
+import { localLake } from "../lake/local-lake.ts";
+import { acquireLakeLock } from "../lake/lock.ts";
+import { recoverLake } from "../lake/publish.ts";
+import { TransformError, type TransformSummary } from "./summary.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 export interface SparkTransformOptions {
   lakeRoot: string;

@@ -2,7 +2,7 @@
 import createYahooFinance from "yahoo-finance2/createYahooFinance";
 import chart from "yahoo-finance2/modules/chart";
 import * as z from "zod";
-import type { ExtractWindow } from "./extract-window.ts";
+import type { ExtractWindow } from "./window.ts";
 
 const price = z.number().finite().nullish();
 const chartQuote = z.object({

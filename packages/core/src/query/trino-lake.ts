@@ -11,8 +11,8 @@ import {
   glueTableDefinition,
   LAKE_TABLES,
   PARQUET_STORAGE,
-} from "./lake-tables.ts";
-import type { QueryResult } from "./query-result.ts";
+} from "../lake/tables.ts";
+import type { QueryResult } from "./result.ts";
 import {
   plainTrinoResult,
   TrinoQueryError,

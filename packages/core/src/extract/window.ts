@@ -1,4 +1,6 @@
 /** The extraction window of a run date D: sessions from D0 (default D−1 minus 6 months) through D−1, in B3's calendar. */
+
+import { UsageError } from "../errors.ts";
 import {
   addDays,
   addMonths,
@@ -7,7 +9,6 @@ import {
   parseIsoDate,
   startOfLocalDay,
 } from "./calendar.ts";
-import { UsageError } from "./usage-error.ts";
 
 export interface ExtractWindow {
   /** The run date D (`ingestion_date` of the raw file). */

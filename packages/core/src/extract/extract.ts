@@ -1,13 +1,13 @@
 /** The extract step: download every ticker's daily bars for a window and merge them into the run date's raw Parquet file, with a per-ticker outcome report. */
 import pLimit from "p-limit";
 import pRetry from "p-retry";
+import { rawKey } from "../lake/layout.ts";
+import { type LockInfo, withLakeLock } from "../lake/lock.ts";
+import { encodeRawParquet } from "../lake/raw-parquet.ts";
+import { decodeRawParquet, RawFileError } from "../lake/raw-parquet-read.ts";
+import { LakeError, type LakeStorage } from "../lake/storage.ts";
 import { type DailyBarsResult, type RawRow, toDailyBars } from "./daily-bars.ts";
-import type { ExtractWindow } from "./extract-window.ts";
-import { rawKey } from "./lake-layout.ts";
-import { type LockInfo, withLakeLock } from "./lake-lock.ts";
-import { LakeError, type LakeStorage } from "./lake-storage.ts";
-import { encodeRawParquet } from "./raw-parquet.ts";
-import { decodeRawParquet, RawFileError } from "./raw-parquet-read.ts";
+import type { ExtractWindow } from "./window.ts";
 import { excerpt, type FetchChart, YahooChartError, type YahooFailureKind } from "./yahoo-chart.ts";
 
 export type TickerFailureKind = YahooFailureKind | "no_sessions";

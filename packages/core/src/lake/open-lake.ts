@@ -1,9 +1,9 @@
 /** Turns a `--lake` / `B3_LAKE` value into a lake: `s3://bucket[/prefix]` is an S3 lake, `file://…` or anything else a local folder. */
 import { fileURLToPath } from "node:url";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { LakeError, type LakeStorage } from "./lake-storage.ts";
 import { localLake } from "./local-lake.ts";
 import { createS3Client, s3Lake } from "./s3-lake.ts";
+import { LakeError, type LakeStorage } from "./storage.ts";
 
 const usage = "use a folder path or s3://bucket[/prefix]";
 

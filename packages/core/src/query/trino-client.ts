@@ -1,5 +1,5 @@
 /** A small client of Trino's HTTP statement protocol (POST /v1/statement, then follow nextUri). */
-import type { QueryResult } from "./query-result.ts";
+import type { QueryResult } from "./result.ts";
 
 export interface TrinoColumn {
   name: string;

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LakeError, type LakeStorage } from "./lake-storage.ts";
+import { LakeError, type LakeStorage } from "./storage.ts";
 
 export const lakeLockKey = "_lake.lock";
 

@@ -3,8 +3,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { rawKey } from "./lake-layout.ts";
-import { acquireLakeLock } from "./lake-lock.ts";
+import { rawKey } from "../lake/layout.ts";
+import { localLake } from "../lake/local-lake.ts";
+import { acquireLakeLock } from "../lake/lock.ts";
 import {
   fileIdentity,
   type PublishJournal,
@@ -13,10 +14,9 @@ import {
   recoverLake,
   STAGING_FOLDER,
   stagedFiles,
-} from "./lake-publish.ts";
-import { localLake } from "./local-lake.ts";
-import { loadTransformSql } from "./transform-sql.ts";
-import { TransformError, type TransformSummary } from "./transform-summary.ts";
+} from "../lake/publish.ts";
+import { loadTransformSql } from "./sql.ts";
+import { TransformError, type TransformSummary } from "./summary.ts";
 
 /** The raw schema as DuckDB reads it. */
 const RAW_TYPES: Record<string, string> = {

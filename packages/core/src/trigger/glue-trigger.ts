@@ -6,7 +6,7 @@ import {
   StartJobRunCommand,
 } from "@aws-sdk/client-glue";
 import * as z from "zod";
-import { ingestionDateOfRawKey } from "./lake-layout.ts";
+import { ingestionDateOfRawKey } from "../lake/layout.ts";
 
 // Only the envelope is checked as a whole: one bad record must not cost the others their run.
 const s3Event = z.object({ Records: z.array(z.unknown()) });

@@ -2,7 +2,7 @@
 
 import { createRequire } from "node:module";
 import type * as S3 from "@aws-sdk/client-s3";
-import { LakeError, type LakeStorage } from "./lake-storage.ts";
+import { LakeError, type LakeStorage } from "./storage.ts";
 
 // require(), not import: the Lambda bundle leaves the AWS SDK (CommonJS) to the runtime, and an
 // ESM import of it first has Node lex its 270 kB entry file for named exports, about 40 ms of every

@@ -1,5 +1,5 @@
 /** Which symbols to extract: the default B3 list and strict parsing of user-given lists. */
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../errors.ts";
 
 export const DEFAULT_TICKERS = [
   "TOTS3.SA",

@@ -1,6 +1,6 @@
 /** Decodes a raw Parquet file back into raw rows, whoever wrote it. */
 import { parquetReadObjects } from "hyparquet";
-import type { RawRow } from "./daily-bars.ts";
+import type { RawRow } from "../extract/daily-bars.ts";
 
 /** The bytes are not a readable raw file: not Parquet, cut short, or without the raw columns. */
 export class RawFileError extends Error {

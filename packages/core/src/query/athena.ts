@@ -5,7 +5,7 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
-import type { QueryResult } from "./query-result.ts";
+import type { QueryResult } from "./result.ts";
 
 export interface AthenaQueryOptions {
   athena: AthenaClient;

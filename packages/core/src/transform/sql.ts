@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 
 /** glue-scripts/sql in this repository. */
 export const TRANSFORM_SQL_DIR = fileURLToPath(
-  new URL("../../../glue-scripts/sql/", import.meta.url),
+  new URL("../../../../glue-scripts/sql/", import.meta.url),
 );
 
 export interface TransformSql {

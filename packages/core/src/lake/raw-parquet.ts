@@ -2,8 +2,8 @@
 
 import type { SchemaElement } from "hyparquet-writer";
 import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
-import { epochDay } from "./calendar.ts";
-import type { RawRow } from "./daily-bars.ts";
+import { epochDay } from "../extract/calendar.ts";
+import type { RawRow } from "../extract/daily-bars.ts";
 
 const double = (name: string): SchemaElement => ({
   name,

@@ -1,5 +1,5 @@
 /** Calendar dates as `YYYY-MM-DD` strings: strict parsing, arithmetic, and the local date of an instant in an IANA time zone. */
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../errors.ts";
 
 export const B3_TIME_ZONE = "America/Sao_Paulo";
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

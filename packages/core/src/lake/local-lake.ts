@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { LakeError, type LakeStorage } from "./lake-storage.ts";
+import { LakeError, type LakeStorage } from "./storage.ts";
 
 export function localLake(rootPath: string): LakeStorage {
   const root = resolve(rootPath);
