@@ -8,7 +8,6 @@ packages/core/src/lake/lock.ts, so either side waits on, names and takes over th
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -77,22 +76,44 @@ class _FolderStore:
         return _hash(body)
 
     def delete_if_match(self, etag: str) -> bool:
-        # Moving the file aside is atomic, so of concurrent deleters only one gets the version it
-        # checks; a version it did not expect is linked back (unless a new one was created meanwhile).
-        aside = self._tmp()
+        # Deleters take turns through a guard file created exclusively (the TypeScript side uses the
+        # same one): two takers of one stale lock can then never both remove a version.
+        guard = self.path.with_name(f".{self.path.name}.guard")
+        if not _take_guard(guard):
+            return False
         try:
-            os.rename(self.path, aside)
+            try:
+                body = self.path.read_bytes()
+            except FileNotFoundError:
+                return False
+            if _hash(body) != etag:
+                return False
+            self.path.unlink(missing_ok=True)
+            return True
+        finally:
+            guard.unlink(missing_ok=True)
+
+
+# A guard is held for one read and one unlink; one older than this was left by a crashed process.
+STALE_GUARD_S = 10.0
+
+
+def _take_guard(guard: Path) -> bool:
+    """Creates `guard` exclusively; False while another process holds it."""
+    try:
+        fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        try:
+            age = time.time() - guard.stat().st_mtime
         except FileNotFoundError:
             return False
-        matches = False
-        try:
-            matches = _hash(aside.read_bytes()) == etag
-        finally:
-            if not matches:
-                with contextlib.suppress(FileExistsError):
-                    os.link(aside, self.path)
-            aside.unlink(missing_ok=True)
-        return matches
+        if age < STALE_GUARD_S:
+            return False
+        guard.unlink(missing_ok=True)
+        return _take_guard(guard)
+    with os.fdopen(fd, "w") as file:
+        file.write(f"{os.getpid()}\n")
+    return True
 
 
 class _S3Store:

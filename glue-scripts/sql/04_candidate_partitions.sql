@@ -8,24 +8,55 @@
 --                   from what the lake holds (05)
 -- A session's features read the closes of the session and the 6 before it; it depends on a key
 -- exactly when the key's date lies between the 6th previous session's date and its own.
-WITH windows AS (
+--
+-- Counted with running sums rather than a range join (which grows with sessions × keys on a
+-- backfill): keys_upto = keys of the ticker dated on or before the row; a session is affected when
+-- keys_upto at the session exceeds the count of keys dated before its 6th previous session.
+WITH marks AS (
   SELECT
     nome_acao,
     data_pregao,
-    LAG(data_pregao, 6) OVER (PARTITION BY nome_acao ORDER BY data_pregao) AS window_start
+    0 AS is_key
   FROM refined_all
   WHERE nome_acao IN (SELECT nome_acao FROM raw_classified WHERE is_pending)
+  UNION ALL
+  SELECT
+    nome_acao,
+    data_pregao,
+    1 AS is_key
+  FROM raw_classified
+  WHERE is_pending
+),
+
+counted AS (
+  SELECT
+    nome_acao,
+    data_pregao,
+    is_key,
+    SUM(is_key) OVER (
+      PARTITION BY nome_acao
+      ORDER BY data_pregao, is_key DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS keys_upto,
+    SUM(is_key) OVER (PARTITION BY nome_acao, data_pregao) AS keys_on_day
+  FROM marks
+),
+
+sessions AS (
+  SELECT
+    nome_acao,
+    data_pregao,
+    keys_upto,
+    LAG(keys_upto - keys_on_day, 6) OVER (PARTITION BY nome_acao ORDER BY data_pregao)
+      AS keys_before_window
+  FROM counted
+  WHERE is_key = 0
 ),
 
 affected AS (
-  SELECT DISTINCT w.data_pregao
-  FROM windows AS w
-  INNER JOIN raw_classified AS p
-    ON
-      p.is_pending
-      AND p.nome_acao = w.nome_acao
-      AND p.data_pregao <= w.data_pregao
-      AND (w.window_start IS NULL OR p.data_pregao >= w.window_start)
+  SELECT DISTINCT data_pregao
+  FROM sessions
+  WHERE keys_upto > COALESCE(keys_before_window, 0)
 ),
 
 own AS (

@@ -1,7 +1,9 @@
-"""DESIGN §5 in plain Python: the independent model the golden files and the tests check the SQL against.
+"""The transform rules in plain Python: the independent model the golden files and the tests check the SQL against.
 
+One transform over every raw row ever extracted (docs/LAKE-INTEGRITY.md): answers merged per key,
+sessions classified, features over each ticker's merged session sequence, months aggregated.
 No Spark and no SQL here on purpose: a rule misread in the SQL shows up as a disagreement with this
-file. It works on plain dicts shaped like the raw table (DESIGN §4) and the refined/aggregated tables.
+file. It works on plain dicts shaped like the raw table and the refined/aggregated tables.
 """
 
 from __future__ import annotations
@@ -28,30 +30,64 @@ def drop_reason(row: dict) -> str | None:
     return None
 
 
-def classify(raw_rows: list[dict]) -> tuple[list[dict], dict[tuple[str, str | None], int]]:
-    """(sessions, counts): the raw rows that are sessions, and rows per (ticker, drop reason or None).
+VALUE_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+# Which of two copies of one answer (same key, same ingested_at) is kept: the largest values, in
+# this column order, NULLs last.
+COPY_ORDER = ("close", "open", "high", "low", "adj_close", "volume")
 
-    Not modelled: NULL tickers/dates (missing_key) and duplicates with equal ingested_at (the SQL
-    then prefers the larger values); the fixtures hold neither.
+
+def _copy_rank(row: dict) -> tuple:
+    return tuple((row[c] is not None, row[c] if row[c] is not None else 0) for c in COPY_ORDER)
+
+
+def merge(raw_rows: list[dict]) -> list[dict]:
+    """One row per (ticker, trade_date) out of every raw row ever extracted, in key order.
+
+    The copies of one answer (same key and ingested_at) are reduced to the one with the largest
+    values; then each column takes its value from the latest answer in which it is not NULL.
     """
-    latest: dict[tuple[str, date], dict] = {}
-    counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    answers: dict[tuple, dict] = {}
     for row in raw_rows:
-        key = (row["ticker"], row["trade_date"])
-        kept = latest.get(key)
-        if kept is None:
-            latest[key] = row
+        if row["ticker"] is None or row["trade_date"] is None:
             continue
-        # the later ingested row wins; the other one is a dropped duplicate
-        newer, older = (row, kept) if row["ingested_at"] > kept["ingested_at"] else (kept, row)
-        latest[key] = newer
-        counts[(older["ticker"], "duplicate")] += 1
-    sessions = []
-    for row in latest.values():
-        reason = drop_reason(row)
-        counts[(row["ticker"], reason)] += 1
-        if reason is None:
-            sessions.append(row)
+        key = (row["ticker"], row["trade_date"], row["ingested_at"])
+        if key not in answers or _copy_rank(row) > _copy_rank(answers[key]):
+            answers[key] = row
+    merged: dict[tuple, dict] = {}
+    for (ticker, trade_date, _), row in sorted(answers.items(), key=lambda kv: kv[0][2]):  # oldest first
+        into = merged.setdefault(
+            (ticker, trade_date), {"ticker": ticker, "trade_date": trade_date, **dict.fromkeys(VALUE_COLUMNS)}
+        )
+        for column in VALUE_COLUMNS:
+            if row[column] is not None:  # a later answer revises; a NULL never replaces a value
+                into[column] = row[column]
+    return [merged[key] for key in sorted(merged)]
+
+
+def classify(
+    raw_rows: list[dict], own_rows: list[dict] | None = None
+) -> tuple[list[dict], dict[tuple[str, str | None], int]]:
+    """(sessions, counts) of one transform over `raw_rows` (every raw row of the lake).
+
+    sessions: the merged rows that are sessions. counts: the rows of the run's own file
+    (`own_rows`, default `raw_rows`) per (ticker, drop reason or None): one per key with the
+    merged key's reason, every further row of a key as "duplicate", rows without a key as
+    "missing_key".
+    """
+    own_rows = raw_rows if own_rows is None else own_rows
+    merged = {(r["ticker"], r["trade_date"]): r for r in merge(raw_rows)}
+    sessions = [r for r in merged.values() if drop_reason(r) is None]
+    counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    seen: set[tuple] = set()
+    for row in own_rows:
+        key = (row["ticker"], row["trade_date"])
+        if None in key:
+            counts[(row["ticker"], "missing_key")] += 1
+        elif key in seen:
+            counts[(row["ticker"], "duplicate")] += 1
+        else:
+            seen.add(key)
+            counts[(row["ticker"], drop_reason(merged[key]))] += 1
     return sessions, dict(counts)
 
 

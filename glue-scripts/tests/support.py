@@ -25,18 +25,12 @@ YAHOO_FIXTURES = Path(os.environ.get("B3_YAHOO_FIXTURES", REPO_ROOT / "packages/
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
-# The raw table of DESIGN §4 as Spark writes it: non-nullable fields become REQUIRED columns.
+# The raw table as the extract writes it, from the one table definition: non-nullable columns
+# become REQUIRED Parquet columns.
 RAW_SCHEMA = T.StructType(
     [
-        T.StructField("ticker", T.StringType(), nullable=False),
-        T.StructField("trade_date", T.DateType(), nullable=False),
-        T.StructField("open", T.DoubleType()),
-        T.StructField("high", T.DoubleType()),
-        T.StructField("low", T.DoubleType()),
-        T.StructField("close", T.DoubleType()),
-        T.StructField("adj_close", T.DoubleType()),
-        T.StructField("volume", T.LongType()),
-        T.StructField("ingested_at", T.TimestampType(), nullable=False),
+        T.StructField(c["name"], transform.SPARK_TYPES[c["type"]], nullable=c["nullable"])
+        for c in transform.TABLES["raw_stocks"]["columns"]
     ]
 )
 RAW_COLUMN_NAMES = [f.name for f in RAW_SCHEMA.fields]
@@ -177,3 +171,39 @@ def assert_rows_match(actual: list[dict], expected: list[dict], rel_tol: float =
                 ok = got == want and type(got) is type(want)
             where = f"row {i} ({e.get('nome_acao')}, {e.get('data_pregao', e.get('mes_referencia'))})"
             assert ok, f"{where}: {column} = {got!r}, expected {want!r}"
+
+
+def read_raw_rows(spark: SparkSession, *files: Path) -> list[dict]:
+    """Every row of raw files, as dicts shaped like the raw table."""
+    frame = spark.read.schema(RAW_SCHEMA).parquet(*[uri(f) for f in files])
+    return [r.asDict() for r in frame.collect()]
+
+
+def table_digests(lake: Path) -> dict[str, list[str]]:
+    """Folder of refined/ or aggregated/ -> sorted sha256 of its files: the tables' content,
+    independent of file names (Spark writes the same bytes for the same rows)."""
+    digests: dict[str, list[str]] = {}
+    for folder in [lake / "aggregated", *sorted((lake / "refined").glob("data_pregao=*"))]:
+        if folder.is_dir():
+            key = str(folder.relative_to(lake))
+            digests[key] = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir())
+    return digests
+
+
+def tables_snapshot(lake: Path) -> dict[str, tuple[int, int, str]]:
+    """lake_snapshot of refined/, aggregated/ and the state file only (names, sizes, mtimes, bytes)."""
+    return {
+        path: entry
+        for path, entry in lake_snapshot(lake).items()
+        if path.split("/")[0] in ("refined", "aggregated", "_transform_state.json")
+    }
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def identity(file: Path) -> str:
+    """A raw file's identity in the state: byte size and whole-millisecond mtime."""
+    stat = file.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns // 1_000_000}"

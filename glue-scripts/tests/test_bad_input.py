@@ -109,3 +109,48 @@ def test_corrupt_data_page(spark, lake, untouched, tmp_path):
     data[4 : len(data) // 3] = bytes(len(data) // 3 - 4)
     (tmp_path / "stocks_data.parquet").write_bytes(bytes(data))
     run_bad(spark, lake, uri(tmp_path / "stocks_data.parquet"), r"cannot read raw file .* as Parquet")
+
+
+# ----------------------------------------------------------------- other raw files, the lake lock
+
+
+def run_with_pending(spark, lake, pending: bytes, match: str) -> None:
+    """Runs the lake's own day with another raw file in the lake, never applied, holding `pending`."""
+    bad = raw_file(lake, "2018-01-05")
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(pending)
+    try:
+        before = lake_snapshot(lake)
+        with pytest.raises(transform.TransformInputError, match=match):
+            transform.run(spark, uri(raw_file(lake, "2018-01-11")), uri(lake))
+        assert lake_snapshot(lake) == before
+    finally:
+        shutil.rmtree(bad.parent)
+
+
+def test_a_pending_raw_file_with_the_wrong_schema_is_named(spark, lake, tmp_path):
+    schema = with_field("volume", T.DoubleType())
+    wrong = write_raw_parquet(
+        spark, [{**b, "volume": float(b["volume"])} for b in bars()], tmp_path / "w.parquet", schema
+    )
+    run_with_pending(
+        spark, lake, wrong.read_bytes(), r"raw file .*ingestion_date=2018-01-05/stocks_data\.parquet does not have "
+        r"the raw schema.*column 'volume' is double, expected bigint",
+    )  # fmt: skip
+
+
+def test_a_pending_raw_file_with_a_corrupt_page_is_named(spark, lake):
+    data = bytearray((GOLDEN / "stocks_data.parquet").read_bytes())
+    data[4 : len(data) // 3] = bytes(len(data) // 3 - 4)
+    run_with_pending(spark, lake, bytes(data), r"cannot read raw file .*ingestion_date=2018-01-05/stocks_data\.parquet")
+
+
+def test_a_lake_locked_by_another_writer_is_left_alone(spark, lake, untouched):
+    import lake_lock
+
+    with lake_lock.acquire_lake_lock(uri(lake), "transform of 2020-07-02") as held:
+        with pytest.raises(
+            lake_lock.LakeLockedError, match=r"lake locked by transform of 2020-07-02 on host .* \(pid "
+        ):
+            transform.run(spark, uri(raw_file(lake, "2018-01-11")), uri(lake), lock_wait=0.5)
+        held.assert_held()  # still the other writer's

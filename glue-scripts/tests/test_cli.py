@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 
-from support import GOLDEN, assert_rows_match, load_expected, raw_file, read_refined, uri
+import pytest
+from support import (
+    GOLDEN,
+    assert_rows_match,
+    load_expected,
+    raw_file,
+    read_aggregated,
+    read_json,
+    read_refined,
+    uri,
+)
 
 import transform
 
@@ -49,3 +61,44 @@ def test_script_usage_error_exits_2():
     result = subprocess.run([sys.executable, SCRIPT, "--lake_root", "file:///tmp/x"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "--raw_path" in result.stderr
+
+
+def test_lock_arguments():
+    args = transform.parse_args(["--raw_path", "file:///l/raw.parquet", "--lake_root", "file:///l"])
+    assert (args.lake_lock, args.lock_wait) == ("take", 60.0)
+    args = transform.parse_args(
+        ["--raw_path", "file:///l/raw.parquet", "--lake_root", "file:///l", "--lake_lock", "held", "--lock_wait", "5"]
+    )
+    assert (args.lake_lock, args.lock_wait) == ("held", 5.0)
+    for bad in (["--lake_lock", "maybe"], ["--lock_wait", "-1"]):
+        with pytest.raises(SystemExit) as exit_info:
+            transform.parse_args(["--raw_path", "file:///l/raw.parquet", "--lake_root", "file:///l", *bad])
+        assert exit_info.value.code == 2
+
+
+def test_a_run_killed_mid_publish_is_completed_by_the_next_run(spark, tmp_path):
+    lake = tmp_path / "lake"
+    raw = raw_file(lake, "2018-01-11")
+    raw.parent.mkdir(parents=True)
+    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    result = subprocess.run(
+        [sys.executable, SCRIPT, "--raw_path", uri(raw), "--lake_root", uri(lake)],
+        env={**os.environ, transform.FAULT_ENV: "publish:step:3"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    # Killed like kill -9 at the third step: no summary, the journal, its staging and its lock left.
+    assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
+    assert result.stdout == ""
+    assert (lake / transform.JOURNAL_FILE).exists()
+    assert (lake / transform.STAGING_FOLDER).is_dir()
+    assert read_json(lake / "_lake.lock")["owner"] == "transform of 2018-01-11"
+    # Steps 1 to 3 moved the first three partitions' files in (new folders: nothing to delete).
+    assert sorted(p.name for p in (lake / "refined").iterdir()) == [
+        "data_pregao=2017-12-18", "data_pregao=2017-12-19", "data_pregao=2017-12-20",
+    ]  # fmt: skip
+
+    # The next run takes over the dead holder's lock, completes the publish, then runs.
+    transform.run(spark, uri(raw), uri(lake), lock_wait=5)
+    assert_rows_match(read_refined(spark, lake), load_expected("expected_refined"))
+    assert_rows_match(read_aggregated(spark, lake), load_expected("expected_aggregated"))
+    assert sorted(p.name for p in lake.iterdir()) == ["_transform_state.json", "aggregated", "raw", "refined"]

@@ -92,14 +92,15 @@ def test_aggregated_equals_expected(spark, golden_run):
 def test_summary_counts_rows_per_ticker_and_drops_per_reason(golden_run):
     _, summary = golden_run
     counts = load_expected("expected_raw_counts")
-    assert summary["raw_rows"] == sum(c["row_count"] for c in counts) == 27
+    assert summary["raw_rows"] == sum(c["row_count"] for c in counts) == 29
     assert (
         summary["sessions_per_ticker"]
         == {c["nome_acao"]: c["row_count"] for c in counts if c["drop_reason"] is None}
         == {"ITUB4.SA": 6, "PETR4.SA": 14}
     )
-    assert summary["dropped"] == {"duplicate": 1, "missing_price": 1, "non_positive_price": 1, "non_session": 4}
-    assert summary["partitions_written"] == 14
+    # duplicates: PETR4's earlier answers for 01-03 and 12-28, ITUB4's second copy of 12-27
+    assert summary["dropped"] == {"duplicate": 3, "missing_price": 1, "non_positive_price": 1, "non_session": 4}
+    assert (summary["partitions_written"], summary["partitions_deleted"]) == (14, 0)
     assert (summary["first_partition"], summary["last_partition"]) == ("2017-12-18", "2018-01-09")
     assert summary["newest_session"] == "2018-01-09"
     assert (summary["refined_rows_written"], summary["aggregated_rows"]) == (20, 4)
@@ -145,11 +146,28 @@ def test_written_aggregated_schema(spark, golden_run):
     ]
 
 
-def test_lake_holds_only_the_tables(golden_run):
+def test_written_tables_match_the_one_table_definition(spark, golden_run):
+    """What the job writes, read back by Spark, has the columns and types tables.json declares."""
     lake, _ = golden_run
-    assert sorted(p.name for p in lake.iterdir()) == ["aggregated", "raw", "refined"]
-    leftovers = [p for p in lake.rglob("*") if p.name.startswith((".", "_"))]
-    assert leftovers == []  # no staging folder, _SUCCESS, .crc or .spark-staging left
+    for table, files in (("refined_stocks", "refined/*/*.parquet"), ("aggregated_stocks", "aggregated/*.parquet")):
+        written = spark.read.parquet(uri(lake) + "/" + files).schema
+        declared = transform.spark_schema(transform.TABLES[table], with_partition=False)
+        assert [(f.name, f.dataType) for f in written] == [(f.name, f.dataType) for f in declared], table
+
+
+def test_lake_holds_only_the_tables_and_the_state(golden_run):
+    lake, _ = golden_run
+    assert sorted(p.name for p in lake.iterdir()) == ["_transform_state.json", "aggregated", "raw", "refined"]
+    leftovers = [p for p in lake.rglob("*") if p.name.startswith((".", "_")) and p.parent != lake]
+    assert leftovers == []  # no staging folder, journal, lock, _SUCCESS, .crc or .spark-staging left
+    raw = raw_file(lake, "2018-01-11")
+    stat = raw.stat()
+    # The state names the applied raw file by its size and whole-millisecond mtime, in the bytes
+    # the TypeScript side writes (JSON.stringify, then a newline).
+    assert (lake / "_transform_state.json").read_text() == (
+        '{"version":1,"applied":{"raw/ingestion_date=2018-01-11/stocks_data.parquet":'
+        f'"{stat.st_size}:{stat.st_mtime_ns // 1_000_000}"}}}}\n'
+    )
 
 
 def test_rerunning_the_same_day_changes_nothing(spark, golden_run, tmp_path):

@@ -18,10 +18,12 @@ def test_files_are_numbered_views_in_run_order():
     assert names == [
         "01_raw_classified.sql",
         "02_raw_counts.sql",
-        "03_refined_rows.sql",
-        "04_refined_all.sql",
-        "05_aggregated_rows.sql",
-        "06_run_totals.sql",
+        "03_refined_all.sql",
+        "04_candidate_partitions.sql",
+        "05_partitions_written.sql",
+        "06_refined_rows.sql",
+        "07_aggregated_rows.sql",
+        "08_run_totals.sql",
         "empty_refined_history.sql",
     ]
     statements, _ = transform.load_sql()

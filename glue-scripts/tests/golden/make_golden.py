@@ -63,6 +63,10 @@ def golden_raw_rows() -> list[dict]:
             add(bar, "B3 holiday: flat quote, volume 0 -> dropped (non_session), not a session for lags")
         elif bar["trade_date"] == date(2018, 1, 3):
             add(bar, "duplicate day, latest ingested_at -> kept")
+        elif bar["trade_date"] == date(2017, 12, 28):
+            add(
+                {**bar, "volume": None}, "latest answer without volume -> prices from here, volume from the earlier one"
+            )
         else:
             add(bar, "session")
     # A bar with a null price (Yahoo's partial last bar) -> missing_price.
@@ -74,6 +78,11 @@ def golden_raw_rows() -> list[dict]:
     (bar,) = yahoo_bars("PETR4.SA", date(2018, 1, 3), date(2018, 1, 3), INGESTED_AT)
     stale = {**bar, "high": 16.6, "close": 16.55, "adj_close": 15.35, "volume": 21000000}
     add({**stale, "ingested_at": EARLIER_FETCH}, "duplicate day, earlier ingested_at -> dropped (duplicate)")
+    # An earlier answer for 2017-12-28 (same fetch), with the volume the latest answer lacks and
+    # other prices: only its volume survives the merge (a NULL never replaces a value).
+    (bar,) = yahoo_bars("PETR4.SA", date(2017, 12, 28), date(2017, 12, 28), INGESTED_AT)
+    earlier = {**bar, "close": 16.0, "adj_close": 14.9, "ingested_at": EARLIER_FETCH}
+    add(earlier, "earlier answer (duplicate): only its volume is kept, the latest answer has none")
 
     # ITUB4.SA: only 6 sessions -> media_movel_7d NULL on every row.
     for bar in yahoo_bars("ITUB4.SA", date(2017, 12, 22), date(2018, 1, 3), INGESTED_AT):
@@ -81,6 +90,11 @@ def golden_raw_rows() -> list[dict]:
             add(bar, "B3 holiday: flat quote, volume 0 -> dropped (non_session)")
         else:
             add(bar, "session (ticker with fewer than 7 sessions)")
+        if bar["trade_date"] == date(2017, 12, 27):
+            # The same answer twice (same ingested_at) with different values: the copy with the
+            # largest values (close first) is kept whole, its volume included.
+            smaller = {**bar, "close": bar["close"] - 0.05, "volume": bar["volume"] + 1_000_000}
+            add(smaller, "same answer twice, smaller close -> dropped (duplicate) with its larger volume")
     zero_bar = {
         "ticker": "ITUB4.SA",
         "trade_date": date(2018, 1, 4),
@@ -118,6 +132,17 @@ def hand_checks(refined: list[dict], aggregated: list[dict]) -> None:
 
     # PETR4 2018-01-03 keeps the later fetch: close 16.70 (the stale snapshot said 16.55).
     assert round(row[("PETR4.SA", date(2018, 1, 3))]["fechamento"], 2) == 16.70
+
+    # PETR4 2017-12-28: the latest answer's prices (close 16.10, not the earlier 16.00), and the
+    # volume only the earlier answer had.
+    r = row[("PETR4.SA", date(2017, 12, 28))]
+    assert (round(r["fechamento"], 2), r["volume_negociado"]) == (16.10, 19_011_500)
+    assert round(r["fechamento_ajustado"], 2) != 14.9
+
+    # ITUB4 2017-12-27: the copy with the larger close, whole (not its twin's larger volume).
+    (bar,) = yahoo_bars("ITUB4.SA", date(2017, 12, 27), date(2017, 12, 27), INGESTED_AT)
+    r = row[("ITUB4.SA", date(2017, 12, 27))]
+    assert (r["fechamento"], r["volume_negociado"]) == (bar["close"], bar["volume"])
 
     # ITUB4 never reaches 7 sessions; its first session has no lags.
     assert all(r["media_movel_7d"] is None for r in refined if r["nome_acao"] == "ITUB4.SA")
