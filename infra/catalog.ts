@@ -1,11 +1,12 @@
 /**
- * Glue Data Catalog: database `b3_<stage>` and the three lake tables (DESIGN §4). Partitioned tables
+ * Glue Data Catalog: database `b3_<stage>` and the three lake tables. Partitioned tables
  * use partition projection, so Athena sees a new day's partition with no MSCK REPAIR and no crawler.
  * The declarations themselves (columns, partition keys, parameters) live in
- * packages/core/src/lake/tables.ts, where the local Trino of `b3 query --engine trino` reads them too.
+ * packages/core/src/lake/tables.json (through tables.ts), where the local Trino of `b3 query --engine trino` reads them too.
  */
 import {
   AGGREGATED_STOCKS,
+  glueColumns,
   type LakeTableDeclaration,
   lakePartitionKeys,
   lakeTableParameters,
@@ -31,8 +32,8 @@ function lakeTable(logicalName: string, table: LakeTableDeclaration) {
     description: table.description,
     tableType: "EXTERNAL_TABLE",
     parameters: location.apply((l) => lakeTableParameters(table, l)),
-    partitionKeys: lakePartitionKeys(table),
-    storageDescriptor: { ...PARQUET_STORAGE, location, columns: [...table.columns] },
+    partitionKeys: glueColumns(lakePartitionKeys(table)),
+    storageDescriptor: { ...PARQUET_STORAGE, location, columns: glueColumns(table.columns) },
   });
 }
 

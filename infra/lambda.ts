@@ -2,6 +2,7 @@
  * The pipeline's Lambda functions, all made by pipelineFunction(): what they share is set here once,
  * and each module states only what differs (handler, size, links).
  */
+import { LAMBDA_EXTERNAL } from "../packages/functions/build/lambda-bundle";
 import { accountId, partition, prefixedName, region } from "./names";
 
 /** What differs from one pipeline function to the next. */
@@ -53,7 +54,7 @@ export function pipelineFunction(logicalName: string, args: PipelineFunctionArgs
 export const nodeBundle = {
   format: "esm" as const,
   minify: true,
-  esbuild: { external: ["@aws-sdk/*"] },
+  esbuild: { external: LAMBDA_EXTERNAL },
 };
 
 /** Failed asynchronous invocations land here and stay 14 days, so they can be inspected and re-driven. */

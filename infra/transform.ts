@@ -33,6 +33,15 @@ const lockModuleObject = new aws.s3.BucketObjectv2("TransformLockModule", {
 /** Every `glue-scripts/sql/*.sql`, read when the app is synthesized (the folder may be empty). */
 export const sqlFiles = listSqlFiles("glue-scripts/sql");
 
+/** The lake's table declarations, from which the script builds its Spark schemas. */
+const tablesKey = "sql/tables.json";
+const tablesObject = new aws.s3.BucketObjectv2("TransformTables", {
+  bucket: glueAssets.name,
+  key: tablesKey,
+  source: $asset("packages/core/src/lake/tables.json"),
+  contentType: "application/json",
+});
+
 const sqlObjects = sqlFiles.map(
   (file) =>
     new aws.s3.BucketObjectv2(`TransformSql${logicalSuffix(file)}`, {
@@ -153,7 +162,9 @@ sst.Linkable.wrap(aws.glue.Job, (job) => ({
 
 /** `--extra-files`: Glue copies these next to the script before it starts. */
 const extraFiles = glueAssets.name.apply((bucket) =>
-  sqlFiles.map((file) => `s3://${bucket}/sql/${file}`).join(","),
+  [...sqlFiles.map((file) => `sql/${file}`), tablesKey]
+    .map((key) => `s3://${bucket}/${key}`)
+    .join(","),
 );
 
 export const transformJob = new aws.glue.Job(
@@ -187,10 +198,10 @@ export const transformJob = new aws.glue.Job(
       "--continuous-log-logGroup": transformJobLogGroup.name,
       "--job-bookmark-option": "job-bookmark-disable",
       "--extra-py-files": $interpolate`s3://${glueAssets.name}/${lockModuleKey}`,
-      ...(sqlFiles.length > 0 ? { "--extra-files": extraFiles } : {}),
+      "--extra-files": extraFiles,
     },
   },
-  { dependsOn: [scriptObject, lockModuleObject, ...sqlObjects] },
+  { dependsOn: [scriptObject, lockModuleObject, tablesObject, ...sqlObjects] },
 );
 
 // ---------------------------------------------------------------------------------------------

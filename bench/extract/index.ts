@@ -6,9 +6,12 @@ import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
+import {
+  LAMBDA_EXTERNAL,
+  sstNodeBuildOptions,
+} from "../../packages/functions/build/lambda-bundle.ts";
 import { bodyAs, EXTRACT_HANDLER, FIXTURES, loadBody, startFakeYahoo } from "../core.ts";
 import { fmt, MB, mb, measure, median, percentile, REPO_ROOT, SCRATCH, table } from "../lib.ts";
-import { LAMBDA_EXTERNAL, sstNodeBuildOptions } from "./bundle.ts";
 
 export interface ExtractOptions {
   coldRuns: number;

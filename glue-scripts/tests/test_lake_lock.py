@@ -337,7 +337,7 @@ if (mode === "wait") {
     say({ acquired: lock.info, waited });
     if (process.env.KEEP === undefined) await lock.release();
   } catch (error) {
-    say({ code: error.code, message: error.message, waited });
+    say({ code: error.code, message: error.message, remedy: error.remedy, waited });
   }
 } else if (mode === "hold" || mode === "crash") {
   const lock = await acquireLakeLock(lake, { owner: "extract of 2020-07-01" });
@@ -378,7 +378,8 @@ def test_typescript_waits_on_and_names_a_python_holder(lake):
     with acquire_lake_lock(root, "transform of 2020-07-02", s3_client=client) as lock:
         answer = run_node(root, client, "wait", WAIT_MS="300")
         assert answer["code"] == "Locked"
-        assert answer["message"] == (
+        # The TypeScript error keeps what to do apart (its remedy); together they are Python's message.
+        assert f"{answer['message']}: {answer['remedy']}" == (
             f"lake locked by transform of 2020-07-02 on host {HOST} (pid {os.getpid()}) since "
             f"{lock.info['acquired_at']}; waited 0.3 s: wait for it to finish and re-run, or raise the lock wait; "
             f"a crashed holder's lock is taken over after {lock.info['expires_at']}"

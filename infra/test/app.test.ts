@@ -242,7 +242,7 @@ describe("storage", () => {
 describe("the Glue job", () => {
   const job = () => app.one("aws:glue/job:Job", "TransformJob").inputs;
 
-  it("runs what it uploads from glue-scripts/: the script, the lock module and every SQL file", async () => {
+  it("runs what it uploads: the script, the lock module, every SQL file and the table declarations", async () => {
     const assets = bucket("GlueAssetsBucket");
     const uploads = new Map(
       app
@@ -260,13 +260,22 @@ describe("the Glue job", () => {
       const upload = uploads.get(uri);
       expect(upload, uri).toBeDefined();
       const source: string = await upload?.source.path;
-      expect(source.startsWith(path.join(repoRoot, "glue-scripts/")), uri).toBe(true);
+      const from = path.relative(repoRoot, source);
+      expect(
+        from.startsWith("glue-scripts/") || from === "packages/core/src/lake/tables.json",
+        uri,
+      ).toBe(true);
       expect(path.basename(source), uri).toBe(path.basename(uri));
     }
     const sqlFiles = readdirSync(path.join(repoRoot, "glue-scripts/sql")).filter((f) =>
       f.endsWith(".sql"),
     );
-    expect(used).toEqual(expect.arrayContaining(sqlFiles.map((f) => `s3://${assets}/sql/${f}`)));
+    expect(used).toEqual(
+      expect.arrayContaining([
+        ...sqlFiles.map((f) => `s3://${assets}/sql/${f}`),
+        `s3://${assets}/sql/tables.json`,
+      ]),
+    );
     expect(used).toHaveLength(uploads.size);
   });
 

@@ -1,5 +1,6 @@
 /** What a command talks to: its output streams, environment and clock — passed in so commands run the same in tests. */
 import { styleText } from "node:util";
+import type { ExtractStatus } from "@b3/core/extract";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -27,3 +28,10 @@ export function paint(stream: CliIo["stderr"], style: Style, text: string): stri
 
 /** Exit codes of every command (README, "The b3 command"). */
 export const EXIT = { ok: 0, nothingWritten: 1, usage: 2, partial: 3 } as const;
+
+/** The exit code of each way a run can end. */
+export const STATUS_EXIT: Record<ExtractStatus, number> = {
+  ok: EXIT.ok,
+  partial: EXIT.partial,
+  failed: EXIT.nothingWritten,
+};

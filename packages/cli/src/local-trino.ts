@@ -22,21 +22,25 @@ export function localTrino(env: NodeJS.ProcessEnv): LocalTrino {
   return { home, runDir: env.B3_TRINO_RUN_DIR || join(home, "server") };
 }
 
-/** $B3_TRINO_IDLE_MINUTES, or the default, in ms. */
-export function idleTimeoutMs(env: NodeJS.ProcessEnv, flag?: string): number {
-  const text = flag ?? env.B3_TRINO_IDLE_MINUTES;
+/** `minutes` (from --idle-minutes), else $B3_TRINO_IDLE_MINUTES, else the default, in ms. */
+export function idleTimeoutMs(env: NodeJS.ProcessEnv, minutes?: number): number {
+  if (minutes !== undefined) return minutes * 60_000;
+  const text = env.B3_TRINO_IDLE_MINUTES;
   if (text === undefined || text === "") return DEFAULT_IDLE_TIMEOUT_MS;
-  const minutes = Number(text);
-  if (!Number.isFinite(minutes) || minutes <= 0) {
-    throw new UsageError(`idle time ${JSON.stringify(text)} is not a positive number of minutes`);
+  const fromEnv = Number(text);
+  if (!Number.isFinite(fromEnv) || fromEnv <= 0) {
+    throw new UsageError(
+      "InvalidValue",
+      `B3_TRINO_IDLE_MINUTES ${JSON.stringify(text)} is not a positive number of minutes`,
+    );
   }
-  return minutes * 60_000;
+  return fromEnv * 60_000;
 }
 
 /** Installs Trino when missing, then returns its running server, started if need be. */
-export async function startLocalTrino(io: CliIo, idleFlag?: string): Promise<TrinoServerState> {
+export async function startLocalTrino(io: CliIo, idleMinutes?: number): Promise<TrinoServerState> {
   const { home, runDir } = localTrino(io.env);
-  const idle = idleTimeoutMs(io.env, idleFlag);
+  const idle = idleTimeoutMs(io.env, idleMinutes);
   // Java first: no point downloading 800 MB for a server that cannot start.
   const java = findJava(io.env);
   const installDir = await ensureTrinoInstalled({ home, env: io.env, progress: io.stderr });

@@ -14,13 +14,15 @@ export function compactTable(head: string[]): Table.Table {
   });
 }
 
+/** The rows as objects keyed by column name. */
+export function rowObjects(result: QueryResult): Record<string, unknown>[] {
+  return result.rows.map((row) =>
+    Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null])),
+  );
+}
+
 export function renderResult(result: QueryResult, format: Format): string {
-  if (format === "json") {
-    const objects = result.rows.map((row) =>
-      Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null])),
-    );
-    return `${JSON.stringify(objects, null, 2)}\n`;
-  }
+  if (format === "json") return `${JSON.stringify(rowObjects(result), null, 2)}\n`;
   if (format === "csv") {
     const cell = (v: unknown) => {
       const s = v === null || v === undefined ? "" : String(v);

@@ -172,7 +172,7 @@ describe("b3 extract", () => {
       expect(child.stderr).toContain("schemaPath");
       // In-process, the same output reaches the command's stderr.
       const inProcess = await b3(["extract", "--json", "--replay", replay, ...argv]);
-      expect(JSON.parse(inProcess.stdout).exitCode).toBe(3);
+      expect(JSON.parse(inProcess.stdout).status).toBe("partial");
       expect(inProcess.stderr).toContain("ChartMeta");
     } finally {
       await rm(replay, { recursive: true, force: true });
@@ -249,19 +249,24 @@ describe("b3 extract", () => {
     expect(out.stdout).toContain(
       "error: TOTS3.SA, LWSA3.SA, POSI3.SA, INTB3.SA, WEGE3.SA: Yahoo unreachable (ENOTFOUND query2.finance.yahoo.com)",
     );
-    expect(out.stdout).toContain("to run offline use --replay DIR");
+    expect(out.stdout).toContain(
+      "what to do: check the network connection or proxy; to run offline, replay recorded chart bodies (--replay)",
+    );
     expect(out.stdout).toContain("nothing written: no ticker succeeded");
     expect(await files(lake)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it.each([
-    [["--date", "2026-02-30"], /--date "2026-02-30" is not a valid date: use YYYY-MM-DD/],
+    [
+      ["--date", "2026-02-30"],
+      /--date "2026-02-30" is not a valid date\n {2}what to do: use YYYY-MM-DD/,
+    ],
     [["--date", "yesterday"], /--date "yesterday" is not a valid date/],
     [["--from", "2026/01/01"], /--from "2026\/01\/01" is not a valid date/],
     [
       ["--date", "2026-01-10", "--from", "2026-01-10"],
-      /--from 2026-01-10 is after the last day of the window \(2026-01-09/,
+      /window start 2026-01-10 is after the last day of the window \(2026-01-09, the day before the run date 2026-01-10\)\n {2}what to do: choose an earlier window start or a later run date \(--from, --date\)/,
     ],
     [["--tickers", ","], /--tickers is empty/],
     [["--tickers", "PETR4.SA,../etc"], /--tickers has invalid symbol\(s\) "..\/ETC"/],
@@ -269,7 +274,9 @@ describe("b3 extract", () => {
     [["--lock-wait=-1"], /--lock-wait "-1" is not a number of seconds/],
     [["--lock-wait", "soon"], /--lock-wait "soon" is not a number of seconds/],
     [["--lake", "s3://"], /--lake .*the bucket name is missing/],
-    [["--bogus"], /Unknown option '--bogus'/],
+    [["--bogus"], /unknown option '--bogus'/],
+    [["--samples", "5"], /unknown option '--samples'/],
+    [["--timeout", "1.5"], /--timeout "1.5" is not a positive whole number/],
   ])("usage error %j: exit 2 with the cause, nothing written", async (flags, message) => {
     const out = await b3(["extract", "--lake", lake, ...flags]);
     expect(out.code).toBe(2);
@@ -290,12 +297,12 @@ describe("b3 extract", () => {
     expect(top.stdout).toMatch(/Commands:\n\s+extract/);
     const extract = await b3(["extract", "--help"]);
     expect(extract.code).toBe(0);
-    expect(extract.stdout).toMatch(/--replay DIR/);
+    expect(extract.stdout).toMatch(/--replay <DIR>/);
     const none = await b3([]);
     expect(none.code).toBe(2);
     const unknown = await b3(["nope"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "nope"');
+    expect(unknown.stderr).toContain("unknown command 'nope'");
   });
 });
 

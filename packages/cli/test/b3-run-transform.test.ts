@@ -78,7 +78,7 @@ describe("b3 transform", () => {
     const out = await b3(["transform", "--date", "2020-07-02", "--lake", join(root, "run")]);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(
-      /raw\/ingestion_date=2020-07-02\/stocks_data\.parquet does not exist: run the extract for that date first/,
+      /^error: transform: raw file .*raw\/ingestion_date=2020-07-02\/stocks_data\.parquet does not exist\n {2}what to do: run the extract for that date first\n/,
     );
     expect(out.stderr).toContain("refined/ and aggregated/ are unchanged");
   });

@@ -22,7 +22,12 @@ describe("calendar", () => {
     "rejects %j with a usage error naming the format",
     (value) => {
       expect(() => parseIsoDate(value, "--date")).toThrow(UsageError);
-      expect(() => parseIsoDate(value, "--date")).toThrow(/use YYYY-MM-DD/);
+      expect(() => parseIsoDate(value, "--date")).toThrow(
+        expect.objectContaining({
+          message: `--date ${JSON.stringify(value)} is not a valid date`,
+          remedy: expect.stringMatching(/^use YYYY-MM-DD/),
+        }),
+      );
     },
   );
 
@@ -62,7 +67,13 @@ describe("extractWindow", () => {
 
   it("rejects a start after D−1", () => {
     expect(() => extractWindow({ runDate: "2020-07-01", from: "2020-07-01" })).toThrow(
-      /--from 2020-07-01 is after the last day of the window \(2020-06-30/,
+      expect.objectContaining({
+        kind: "usage",
+        message:
+          "window start 2020-07-01 is after the last day of the window (2020-06-30, the day before the run date 2020-07-01)",
+        remedy: "choose an earlier window start or a later run date",
+        settings: ["from", "runDate"],
+      }),
     );
   });
 });

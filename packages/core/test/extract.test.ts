@@ -77,7 +77,7 @@ async function lakeFiles(): Promise<string[]> {
 describe("extractToLake with recorded Yahoo bodies", () => {
   it("writes one raw file with every session of the window, real prices, one row per day", async () => {
     const report = await run(["PETR4.SA", "ITUB4.SA"]);
-    expect(report.exitCode).toBe(0);
+    expect(report.status).toBe("ok");
     expect(report.key).toBe("raw/ingestion_date=2018-01-10/stocks_data.parquet");
     const rows = await readRaw();
     const petr = rows.filter((r) => r.ticker === "PETR4.SA");
@@ -185,7 +185,7 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     );
     closes[i ?? -1] = 17.01;
     const report = await run(["PETR4.SA"], { "PETR4.SA": [{ json: revised }] }, { now: later });
-    expect(report).toMatchObject({ exitCode: 0, rowsWritten: 16, rowsKept: 32 });
+    expect(report).toMatchObject({ status: "ok", rowsWritten: 16, rowsKept: 32 });
     const rows = await readRaw();
     expect(rows).toHaveLength(48);
     // ITUB4 (not re-extracted) and PETR4's first run are all still there, stamped as before.
@@ -212,7 +212,7 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     const tooMany = Array.from({ length: 5 }, () => ({ status: 429 }));
     const later = new Date("2018-01-10T15:00:00Z");
     const report = await run(["PETR4.SA", "ITUB4.SA"], { "ITUB4.SA": tooMany }, { now: later });
-    expect(report).toMatchObject({ exitCode: 3, rowsWritten: 16, rowsKept: 32 });
+    expect(report).toMatchObject({ status: "partial", rowsWritten: 16, rowsKept: 32 });
     expect(report.outcomes[1]).toMatchObject({
       ticker: "ITUB4.SA",
       kind: "rate_limited",
@@ -244,7 +244,7 @@ describe("extractToLake with recorded Yahoo bodies", () => {
     await run(["PETR4.SA"]);
     const firstBytes = await lake.get(RAW_KEY);
     const report = await run(["PETR4.SA"], { "PETR4.SA": [{ status: 404 }] });
-    expect(report).toMatchObject({ exitCode: 1, key: undefined, rowsWritten: 0 });
+    expect(report).toMatchObject({ status: "failed", key: undefined, rowsWritten: 0 });
     expect(Buffer.from(await lake.get(RAW_KEY)).equals(Buffer.from(firstBytes))).toBe(true);
   });
 });
@@ -263,7 +263,7 @@ describe("a corrupt earlier raw file", () => {
     await lake.put(RAW_KEY, await corrupt());
     const report = await run(["PETR4.SA"], {}, { now: new Date("2018-01-10T15:00:00Z") });
     expect(report).toMatchObject({
-      exitCode: 0,
+      status: "ok",
       rowsWritten: 16,
       rowsKept: 0,
       replacedCorrupt: lake.uri(RAW_KEY),
@@ -303,7 +303,7 @@ describe("the lake lock", () => {
         return client(symbol, w);
       },
     });
-    expect(report.exitCode).toBe(0);
+    expect(report.status).toBe("ok");
     expect(lockedDuringDownload).toEqual([false, false]);
     expect(ownerAtWrite).toEqual(["extract of 2018-01-10"]);
     expect(await lakeFiles()).not.toContain(lakeLockKey);
@@ -326,7 +326,7 @@ describe("the lake lock", () => {
     expect(downloaded).toEqual(["PETR4.SA"]);
     expect(await lakeFiles()).not.toContain(RAW_KEY);
     await held.release();
-    expect(await running).toMatchObject({ exitCode: 0, rowsWritten: 16 });
+    expect(await running).toMatchObject({ status: "ok", rowsWritten: 16 });
     expect(await readRaw()).toHaveLength(16);
   });
 
@@ -336,10 +336,12 @@ describe("the lake lock", () => {
       const error = await run(["PETR4.SA"], {}, { lockWaitMs: 100 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LakeError);
       expect(error).toMatchObject({ code: "Locked" });
-      expect((error as Error).message).toMatch(
-        /lake locked by transform of 2018-01-09 on host .*raise the lock wait/,
-      );
-      expect((error as Error).message).not.toMatch(/--/);
+      expect(error).toMatchObject({
+        message: expect.stringMatching(/^lake locked by transform of 2018-01-09 on host /),
+        remedy: expect.stringMatching(/raise the lock wait/),
+        settings: ["lockWait"],
+      });
+      expect(`${(error as LakeError).message} ${(error as LakeError).remedy}`).not.toMatch(/--/);
       expect(await lakeFiles()).not.toContain(RAW_KEY);
     } finally {
       await held.release();
@@ -348,16 +350,21 @@ describe("the lake lock", () => {
 });
 
 describe("bad answers from Yahoo", () => {
-  it("an unknown or delisted ticker fails alone with Yahoo's 404; the others are written (exit 3)", async () => {
+  it("an unknown or delisted ticker fails alone with Yahoo's 404; the others are written (partial)", async () => {
     const report = await run(["PETR4.SA", "XXXX9.SA"]);
-    expect(report.exitCode).toBe(3);
+    expect(report.status).toBe("partial");
     const failed = report.outcomes.find((o) => o.ticker === "XXXX9.SA");
     expect(failed).toMatchObject({ status: "failed", kind: "not_found", attempts: 1 });
     expect(failed).toHaveProperty(
       "reason",
       expect.stringMatching(/no data .*delisted or mistyped/),
     );
-    expect(failed).toHaveProperty("action", expect.stringMatching(/--tickers/));
+    // What to do names the setting; how to set it is the interface's business.
+    expect(failed).toMatchObject({
+      remedy: expect.stringMatching(/fix the ticker list/),
+      settings: ["tickers"],
+    });
+    expect(failed).toHaveProperty("remedy", expect.not.stringMatching(/--/));
     expect(new Set((await readRaw()).map((r) => r.ticker))).toEqual(new Set(["PETR4.SA"]));
   });
 
@@ -370,7 +377,7 @@ describe("bad answers from Yahoo", () => {
       attempts: 4,
     });
     expect(yahoo?.requests.filter((s) => s === "ITUB4.SA")).toHaveLength(4);
-    expect(report.exitCode).toBe(3);
+    expect(report.status).toBe("partial");
     expect(report.outcomes[0]).toMatchObject({ status: "ok", rows: 16 });
   });
 
@@ -378,7 +385,7 @@ describe("bad answers from Yahoo", () => {
     const report = await run(["PETR4.SA"], {
       "PETR4.SA": [{ status: 429 }, { status: 500, body: "oops" }, { status: 503 }],
     });
-    expect(report.exitCode).toBe(0);
+    expect(report.status).toBe("ok");
     expect(report.outcomes[0]).toMatchObject({ status: "ok", attempts: 4, rows: 16 });
   });
 
@@ -391,7 +398,7 @@ describe("bad answers from Yahoo", () => {
       "reason",
       "Yahoo answered HTTP 500 (after 4 attempts)",
     );
-    expect(report.exitCode).toBe(1);
+    expect(report.status).toBe("failed");
     expect(report.key).toBeUndefined();
     expect(await lakeFiles()).toEqual([]);
   });
@@ -408,14 +415,14 @@ describe("bad answers from Yahoo", () => {
     const report = await run(["PETR4.SA", "ITUB4.SA"], {
       "ITUB4.SA": [{ json: loadBody("PETR4.SA") }],
     });
-    expect(report.exitCode).toBe(3);
+    expect(report.status).toBe("partial");
     expect(report.outcomes[1]).toMatchObject({
       ticker: "ITUB4.SA",
       kind: "wrong_symbol",
       attempts: 1,
       reason: "Yahoo answered with the chart of PETR4.SA when asked for ITUB4.SA",
     });
-    expect(report.outcomes[1]).toHaveProperty("action", expect.not.stringMatching(/--/));
+    expect(report.outcomes[1]).toHaveProperty("remedy", expect.not.stringMatching(/--/));
     const rows = await readRaw();
     expect(new Set(rows.map((r) => r.ticker))).toEqual(new Set(["PETR4.SA"]));
     expect(rows).toHaveLength(16);
@@ -472,7 +479,7 @@ describe("bad answers from Yahoo", () => {
       "no answer from Yahoo within 0.15 s (after 4 attempts)",
     );
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(report.exitCode).toBe(3);
+    expect(report.status).toBe("partial");
   });
 
   it("an all-null series gives no sessions, with the reason", async () => {
@@ -489,7 +496,7 @@ describe("bad answers from Yahoo", () => {
       kind: "no_sessions",
       reason: expect.stringMatching(/all \d+ bars .* no prices/),
     });
-    expect(report.exitCode).toBe(1);
+    expect(report.status).toBe("failed");
     expect(await lakeFiles()).toEqual([]);
   });
 
@@ -525,9 +532,10 @@ describe("bad answers from Yahoo", () => {
     expect(report.outcomes[0]).toMatchObject({
       kind: "no_sessions",
       reason: "Yahoo sent no session between 2017-12-01 and 2017-12-09",
-      action: expect.stringMatching(/earlier --from/),
+      remedy: expect.stringMatching(/earlier window start/),
+      settings: ["from"],
     });
-    expect(report.exitCode).toBe(1);
+    expect(report.status).toBe("failed");
   });
 
   it("the real recorded body with a null first bar and an unfinished session parses", async () => {

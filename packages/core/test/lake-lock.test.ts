@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { LakeError } from "../src/lake/errors.ts";
 import { localLake } from "../src/lake/local-lake.ts";
 import {
   acquireLakeLock,
@@ -16,7 +17,7 @@ import {
   withLakeLock,
 } from "../src/lake/lock.ts";
 import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
-import { LakeError, type LakeStorage } from "../src/lake/storage.ts";
+import type { LakeStorage } from "../src/lake/storage.ts";
 
 // moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.
 process.env.AWS_ACCESS_KEY_ID = "testing";
@@ -125,10 +126,13 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(error.code).toBe("Locked");
     expect(error.message).toBe(
-      `lake locked by transform of 2020-07-02 on host box (pid 4242) since ${holder.info.acquired_at}; ` +
-        "waited 0.3 s: wait for it to finish and re-run, or raise the lock wait; " +
+      `lake locked by transform of 2020-07-02 on host box (pid 4242) since ${holder.info.acquired_at}; waited 0.3 s`,
+    );
+    expect(error.remedy).toBe(
+      "wait for it to finish and re-run, or raise the lock wait; " +
         `a crashed holder's lock is taken over after ${holder.info.expires_at}`,
     );
+    expect(error.settings).toEqual(["lockWait"]);
     expect(waitedFor).toEqual([holder.info.token]); // once, not once per poll
     expect((await lake.getWithVersion(lakeLockKey)).etag).toBe(before.etag);
     await holder.assertHeld();
@@ -178,8 +182,9 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     const lost = await rejectionOf(old.assertHeld());
     expect(lost.code).toBe("Locked");
     expect(lost.message).toBe(
-      `the lake lock was lost to new on host ${hostname()} (pid ${process.pid}) since ${later.toISOString()}: stop before publishing`,
+      `the lake lock was lost to new on host ${hostname()} (pid ${process.pid}) since ${later.toISOString()}`,
     );
+    expect(lost.remedy).toBe("stop before publishing");
     await old.release(); // must not delete the new holder's lock
     await taker.assertHeld();
     await taker.release();
@@ -275,9 +280,8 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     };
     const error = await rejectionOf(untilRenewalFails());
     expect(error.code).toBe("Locked");
-    expect(error.message).toBe(
-      "the lake lock could not be renewed (S3 did not answer): stop before publishing",
-    );
+    expect(error.message).toBe("the lake lock could not be renewed (S3 did not answer)");
+    expect(error.remedy).toBe("stop before publishing");
     await lock.release();
   });
 

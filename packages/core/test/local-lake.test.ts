@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LakeError } from "../src/lake/errors.ts";
 import { localLake } from "../src/lake/local-lake.ts";
-import { LakeError, type LakeStorage } from "../src/lake/storage.ts";
+import type { LakeStorage } from "../src/lake/storage.ts";
 
 let root: string;
 let lake: LakeStorage;

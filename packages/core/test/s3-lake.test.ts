@@ -8,9 +8,9 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { LakeError } from "../src/lake/errors.ts";
 import { openLake } from "../src/lake/open-lake.ts";
 import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
-import { LakeError } from "../src/lake/storage.ts";
 import { type MotoServer, startMotoServer } from "./moto-server.ts";
 
 // moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.
@@ -134,7 +134,8 @@ describe("s3Lake against moto", () => {
     const writeError = await lakeErrorOf(lake.put("raw/x.parquet", new Uint8Array([1])));
     expect(writeError.code).toBe("InvalidLocation");
     expect(writeError.message).toContain(`bucket ${bucket} does not exist`);
-    expect(writeError.message).toContain("B3_LAKE");
+    expect(writeError.remedy).toContain("check the bucket name");
+    expect(writeError.settings).toEqual(["lake"]);
     expect((writeError.cause as Error).name).toBe("NoSuchBucket");
 
     const listError = await lakeErrorOf(lake.list("raw/"));
@@ -165,7 +166,7 @@ describe("s3Lake against moto", () => {
     expect(error.message).toContain("s3://b3-data-lake/raw/x.parquet");
     expect(error.message).toContain(`127.0.0.1:${port}`);
     expect(error.message).toContain("ECONNREFUSED, 3 attempts");
-    expect(error.message).toContain("AWS_ENDPOINT_URL_S3");
+    expect(error.remedy).toContain("AWS_ENDPOINT_URL_S3");
   });
 
   it("reports a server that accepts connections but never answers as Unreachable (TimeoutError)", async () => {
@@ -289,13 +290,13 @@ describe("s3Lake with IAM enforced (a private moto server)", () => {
     expect(error.message).toContain(
       `s3://${bucket}/raw/ingestion_date=2026-01-02/stocks_data.parquet`,
     );
-    expect(error.message).toContain(`check that the role may s3:PutObject on s3://${bucket}/raw/*`);
+    expect(error.remedy).toBe(`check that the role may s3:PutObject on s3://${bucket}/raw/*`);
   });
 
   it("reports a listing without s3:ListBucket as AccessDenied naming the bucket", async () => {
     const error = await lakeErrorOf(s3Lake({ bucket, client: readOnlyClient }).list("raw/"));
     expect(error.code).toBe("AccessDenied");
-    expect(error.message).toContain(`s3:ListBucket on arn:aws:s3:::${bucket}`);
+    expect(error.remedy).toContain(`s3:ListBucket on arn:aws:s3:::${bucket}`);
   });
 
   it("reports unknown credentials as AccessDenied pointing at the credentials", async () => {
@@ -310,6 +311,7 @@ describe("s3Lake with IAM enforced (a private moto server)", () => {
     expect(error.code).toBe("AccessDenied");
     expect(error.message).toContain("InvalidAccessKeyId");
     expect(error.message).toContain("credential");
+    expect(error.remedy).toContain("AWS_PROFILE");
   });
 });
 
@@ -375,6 +377,7 @@ describe("openLake", () => {
     expect(error).toBeInstanceOf(LakeError);
     expect((error as LakeError).code).toBe("InvalidLocation");
     expect((error as LakeError).message).toContain(expected);
-    expect((error as LakeError).message).toContain("s3://bucket[/prefix]");
+    expect((error as LakeError).remedy).toContain("s3://bucket[/prefix]");
+    expect((error as LakeError).settings).toEqual(["lake"]);
   });
 });

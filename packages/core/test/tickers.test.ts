@@ -13,14 +13,23 @@ describe("tickers", () => {
   });
 
   it.each([
-    ["", /--tickers is empty/],
-    [" , ,", /--tickers is empty/],
+    ["", /^the ticker list is empty$/],
+    [" , ,", /^the ticker list is empty$/],
     ["PETR4.SA;VALE3.SA", /invalid symbol\(s\) "PETR4.SA;VALE3.SA"/],
     ["PETR4 SA", /invalid symbol/],
     ["../../etc/passwd", /invalid symbol/],
   ])("rejects %j", (list, message) => {
     expect(() => parseTickers(list)).toThrow(UsageError);
     expect(() => parseTickers(list)).toThrow(message);
+  });
+
+  it("says what to do apart from what is wrong, and names the input as the caller does", () => {
+    expect(() => parseTickers("", "--tickers")).toThrow(
+      expect.objectContaining({
+        message: "--tickers is empty",
+        remedy: "give comma-separated Yahoo symbols, e.g. PETR4.SA,VALE3.SA",
+      }),
+    );
   });
 
   it("B3_TICKERS or the seed's five", () => {

@@ -192,7 +192,7 @@ describe("transformWithDuckDB — re-runs and history", () => {
       now: () => new Date(`${runDate}T09:00:00Z`),
       fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
     });
-    expect(report.exitCode).toBe(0);
+    expect(report.status).toBe("ok");
   }
 
   it("re-running a day changes nothing", async () => {
@@ -261,10 +261,11 @@ describe("transformWithDuckDB — re-runs and history", () => {
 });
 
 describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
-  async function expectUntouched(run: () => Promise<unknown>, message: RegExp) {
+  async function expectUntouched(run: () => Promise<unknown>, message: RegExp, remedy?: string) {
     const before = await snapshot();
     await expect(run()).rejects.toThrow(TransformError);
     await expect(run()).rejects.toThrow(message);
+    if (remedy !== undefined) await expect(run()).rejects.toMatchObject({ remedy });
     expect(await snapshot()).toEqual(before);
   }
 
@@ -277,7 +278,8 @@ describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
   it("a missing raw path", async () => {
     await expectUntouched(
       () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
-      /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist: run the extract for that date first/,
+      /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist$/,
+      "run the extract for that date first",
     );
   });
 
@@ -287,7 +289,8 @@ describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
     await writeFile(path, "PAR1 this is not parquet");
     await expectUntouched(
       () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
-      /is not a readable Parquet file .*re-extract that date/,
+      /is not a readable Parquet file \(.*\)$/,
+      "re-extract that date to rewrite it",
     );
   });
 

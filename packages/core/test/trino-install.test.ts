@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TrinoSetupError } from "../src/query/errors.ts";
 import {
   ensureTrinoInstalled,
   findJava,
   TRINO_SHA1,
-  TrinoSetupError,
   trinoArtifactUrl,
   trinoHome,
 } from "../src/query/trino-install.ts";
@@ -58,7 +58,13 @@ describe("findJava", () => {
     const find = () => findJava({ JAVA_HOME: jdk17, PATH: path }, [join(work, "absent")]);
     expect(find).toThrow(TrinoSetupError);
     expect(find).toThrow(
-      /Trino 476 needs Java 24 or newer, and none was found \(JAVA_HOME: .*jdk17b\/bin\/java is Java 17; java on the PATH: .*jdk11\/bin\/java is Java 11\)\. Install a JDK 24\+ .*adoptium.*JAVA_HOME/,
+      expect.objectContaining({
+        code: "JavaMissing",
+        message: expect.stringMatching(
+          /^Trino 476 needs Java 24 or newer, and none was found \(JAVA_HOME: .*jdk17b\/bin\/java is Java 17; java on the PATH: .*jdk11\/bin\/java is Java 11\)$/,
+        ),
+        remedy: expect.stringMatching(/^install a JDK 24\+ .*adoptium.*JAVA_HOME/),
+      }),
     );
   });
 });
@@ -122,6 +128,7 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
     await expect(install).rejects.toThrow(
       `has SHA-1 ${actual}, not the published ${TRINO_SHA1}: the download was corrupted`,
     );
+    await expect(install).rejects.toMatchObject({ code: "ChecksumMismatch", remedy: "run again" });
     expect(readdirSync(home)).toEqual([]);
     expect(progress.text).toMatch(/^downloading Trino 476 \(0 MB\) from http/);
     expect(progress.text).toMatch(/\rTrino 476 \[#{30}\] 100% 0 MB\/0 MB/);
@@ -163,8 +170,12 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
         home: join(work, "home-offline"),
         env: { B3_MAVEN_REPOSITORY: `http://127.0.0.1:${port}/maven2` },
       }),
-    ).rejects.toThrow(
-      /could not read Trino's published checksum .*\.sha1 \(ECONNREFUSED\): check the network, or set B3_MAVEN_REPOSITORY/,
-    );
+    ).rejects.toMatchObject({
+      code: "DownloadFailed",
+      message: expect.stringMatching(
+        /could not read Trino's published checksum .*\.sha1 \(ECONNREFUSED\)$/,
+      ),
+      remedy: "check the network, or set B3_MAVEN_REPOSITORY to a Maven mirror",
+    });
   });
 });

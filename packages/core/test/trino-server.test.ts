@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TrinoSetupError } from "../src/query/trino-install.ts";
+import { TrinoSetupError } from "../src/query/errors.ts";
 import { isAlive } from "../src/query/trino-lock.ts";
 import {
   ensureTrinoServer,

@@ -1,12 +1,13 @@
 /**
  * esbuild's options for a Node function as SST 4 builds it (its Go builder, pkg/runtime/node/build.go):
  * bundle, ESM `.mjs`, platform node, minified, keepNames, mainFields module→main, no source map, and
- * SST's createRequire/__filename/__dirname banner. The extract bundle test builds with them too.
+ * SST's createRequire/__filename/__dirname banner. The extract bundle test and the bench build with
+ * them.
  */
+import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
-import { REPO_ROOT } from "../lib.ts";
 
-export { REPO_ROOT };
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** What infra/lambda.ts adds to SST's externals: the AWS SDK v3, which the nodejs22.x runtime provides. */
 export const LAMBDA_EXTERNAL = ["@aws-sdk/*"];

@@ -6,9 +6,9 @@ import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { build, type Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LAMBDA_EXTERNAL, REPO_ROOT, sstNodeBuildOptions } from "../../../bench/extract/bundle.ts";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
+import { LAMBDA_EXTERNAL, REPO_ROOT, sstNodeBuildOptions } from "../build/lambda-bundle.ts";
 import { expectPetrValeRun } from "./expect-raw-run.ts";
 
 const run = promisify(execFile);

@@ -46,9 +46,9 @@ describe("handler imports", () => {
     expect([...packages].filter((p) => /duckdb|trino/.test(p))).toEqual([]);
   });
 
-  it("the trigger handler reaches the trigger and lake layout only", () => {
+  it("the trigger handler reaches the trigger, the lake layout and the error base only", () => {
     const { files, packages } = reach("packages/functions/src/trigger-glue.ts");
-    expect(coreDomains(files)).toEqual(["lake", "trigger"]);
+    expect(coreDomains(files)).toEqual(["errors.ts", "lake", "trigger"]);
     expect(packages.has("@duckdb/node-api")).toBe(false);
   });
 });

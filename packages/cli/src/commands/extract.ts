@@ -1,65 +1,50 @@
 /** `b3 extract`: download daily bars for a window and merge them into the raw file of the run date in a local or S3 lake. */
-import { format, inspect, parseArgs } from "node:util";
-import { UsageError } from "@b3/core/errors";
+import { format, inspect } from "node:util";
 import {
   createChartClient,
-  DEFAULT_TICKERS,
   type ExtractReport,
   extractToLake,
   extractWindow,
-  parseTickers,
   replayFetch,
   type TickerOutcome,
+  tickersFromEnv,
 } from "@b3/core/extract";
-import { LakeError, type LakeStorage, openLake } from "@b3/core/lake";
-import { type CliIo, EXIT, paint } from "../cli-io.ts";
+import { type CliIo, paint, STATUS_EXIT } from "../cli-io.ts";
+import { defineCommand } from "../command.ts";
 import { defaultLake } from "../defaults.ts";
+import { FLAGS, type FlagTable, toggle, type Values } from "../flags.ts";
+import { openLakeArg } from "../lake-arg.ts";
+import { remedyLine } from "../render-error.ts";
 import { compactTable } from "../render-result.ts";
 
-export const extractHelp = `Usage: b3 extract [flags]
-
-Downloads daily bars from Yahoo for the window [--from, --date − 1] and merges them
-into raw/ingestion_date=<--date>/stocks_data.parquet in the lake (earlier rows stay).
-
-Flags:
-  --date D          run date YYYY-MM-DD (default: today in America/Sao_Paulo)
-  --from D0         first trade date (default: the day before --date, minus 6 months)
-  --tickers A,B     Yahoo symbols (default: $B3_TICKERS or ${DEFAULT_TICKERS.join(",")})
-  --lake PATH|s3://bucket[/prefix]
-                    where the lake is (default: $B3_LAKE or .lake/ at the repository root)
-  --replay DIR      answer Yahoo requests from DIR/<SYMBOL>.json (recorded chart bodies), offline
-  --concurrency N   tickers downloaded at once (default 8)
-  --timeout S       seconds before one Yahoo request is abandoned (default 15)
-  --lock-wait S     seconds to wait for another writer's lake lock (default 60)
-  --json            print the report as JSON instead of a table
-  -h, --help        show this help
-
-Exit codes: 0 all tickers written; 3 some tickers failed, the rest written;
-1 nothing written; 2 usage error.`;
-
+/** The flags of the extract step, which b3 run takes too. */
 export const extractFlags = {
-  date: { type: "string" },
-  from: { type: "string" },
-  tickers: { type: "string" },
-  lake: { type: "string" },
-  replay: { type: "string" },
-  concurrency: { type: "string" },
-  timeout: { type: "string" },
-  "lock-wait": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+  date: FLAGS.date,
+  from: FLAGS.from,
+  tickers: FLAGS.tickers,
+  lake: FLAGS.lake,
+  replay: FLAGS.replay,
+  concurrency: FLAGS.concurrency,
+  timeout: FLAGS.timeout,
+  lockWait: FLAGS.lockWait,
+} satisfies FlagTable;
 
-export async function extractCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: extractFlags, allowPositionals: false });
-  if (values.help) {
-    io.stdout.write(`${extractHelp}\n`);
-    return EXIT.ok;
-  }
-  const report = await runExtract(values, io);
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-  return report.exitCode;
-}
+export const extract = defineCommand({
+  name: "extract",
+  summary: "download daily bars into raw/ingestion_date=D/",
+  description:
+    "Downloads daily bars from Yahoo for the window [--from, --date − 1] and merges them into " +
+    "raw/ingestion_date=<--date>/stocks_data.parquet in the lake (earlier rows stay).",
+  flags: { ...extractFlags, json: toggle("print the report as JSON instead of a table") },
+  notes:
+    "Exit codes: 0 all tickers written; 3 some tickers failed, the rest written;\n" +
+    "1 nothing written; 2 usage error.",
+  async run(values, io) {
+    const report = await runExtract(values, io);
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    return STATUS_EXIT[report.status];
+  },
+});
 
 /**
  * Runs `work` with console.log and its kin writing to `stderr`: stdout carries the report alone,
@@ -77,32 +62,18 @@ async function withConsoleOnStderr<T>(stderr: CliIo["stderr"], work: () => Promi
   }
 }
 
-export type ExtractValues = {
-  date?: string | undefined;
-  from?: string | undefined;
-  tickers?: string | undefined;
-  lake?: string | undefined;
-  replay?: string | undefined;
-  concurrency?: string | undefined;
-  timeout?: string | undefined;
-  "lock-wait"?: string | undefined;
-};
-
-/** Parses the extract flags and runs the extract step, reporting progress per ticker on a TTY. */
-export async function runExtract(values: ExtractValues, io: CliIo): Promise<ExtractReport> {
+/** Runs the extract step with the parsed extract flags, reporting progress per ticker on a TTY. */
+export async function runExtract(
+  values: Values<typeof extractFlags>,
+  io: CliIo,
+): Promise<ExtractReport> {
   const window = extractWindow({ runDate: values.date, from: values.from, now: io.now() });
-  const tickerList = values.tickers ?? io.env.B3_TICKERS;
-  const tickers =
-    tickerList === undefined
-      ? [...DEFAULT_TICKERS]
-      : parseTickers(tickerList, values.tickers === undefined ? "B3_TICKERS" : "--tickers");
-  const concurrency = positiveInt(values.concurrency, "--concurrency", 8);
-  const timeoutMs = positiveInt(values.timeout, "--timeout", 15) * 1000;
-  const lockWait = seconds(values["lock-wait"], "--lock-wait");
+  const tickers = values.tickers ?? tickersFromEnv(io.env.B3_TICKERS);
+  const { concurrency } = values;
   const lake = openLakeArg(values.lake ?? defaultLake(io.env));
   const fetchChart = createChartClient({
     fetch: values.replay === undefined ? io.fetch : replayFetch(values.replay),
-    timeoutMs,
+    timeoutMs: values.timeout * 1000,
     concurrency,
   });
   const progress = io.stderr.isTTY === true;
@@ -119,7 +90,7 @@ export async function runExtract(values: ExtractValues, io: CliIo): Promise<Extr
       fetchChart,
       concurrency,
       now: io.now,
-      ...(lockWait === undefined ? {} : { lockWaitMs: lockWait * 1000 }),
+      lockWaitMs: values.lockWait * 1000,
       onLockWait: (holder) =>
         io.stderr.write(
           `waiting for the lake lock, held by ${holder.owner} on host ${holder.host} (pid ${holder.pid})\n`,
@@ -135,41 +106,13 @@ export async function runExtract(values: ExtractValues, io: CliIo): Promise<Extr
   return report;
 }
 
-/** A malformed lake location is a usage error (exit 2), not a failed write. */
-function openLakeArg(location: string): LakeStorage {
-  try {
-    return openLake(location);
-  } catch (error) {
-    if (error instanceof LakeError) throw new UsageError(`--lake ${error.message}`);
-    throw error;
-  }
-}
-
-function positiveInt(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive whole number`);
-  }
-  return n;
-}
-
-function seconds(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a number of seconds (0 or more)`);
-  }
-  return n;
-}
-
 function progressLine(o: TickerOutcome, io: CliIo): string {
   return o.status === "ok"
     ? `  ${paint(io.stderr, "green", "✓")} ${o.ticker} ${o.rows} sessions\n`
     : `  ${paint(io.stderr, "red", "✗")} ${o.ticker} ${o.kind}\n`;
 }
 
-/** The summary table and, for failed tickers, cause and action. */
+/** The summary table and, for failed tickers, cause and what to do. */
 export function renderReport(report: ExtractReport): string {
   const table = compactTable(["ticker", "status", "sessions", "first", "last", "attempts"]);
   for (const o of report.outcomes) {
@@ -197,17 +140,20 @@ function statusLine(report: ExtractReport): string {
 
 /** One error line per distinct cause: five tickers failing the same way read as one problem. */
 function failureLines(outcomes: readonly TickerOutcome[]): string[] {
-  const byCause = new Map<string, { tickers: string[]; action: string }>();
+  const byCause = new Map<string, { tickers: string[]; remedy: string }>();
   for (const o of outcomes) {
     if (o.status !== "failed") continue;
-    const group = byCause.get(o.reason) ?? { tickers: [], action: o.action };
+    const group = byCause.get(o.reason) ?? {
+      tickers: [],
+      remedy: remedyLine(o.remedy, o.settings),
+    };
     group.tickers.push(
       o.keptRows ? `${o.ticker} (kept its ${o.keptRows} rows of earlier extracts)` : o.ticker,
     );
     byCause.set(o.reason, group);
   }
   return [...byCause].map(
-    ([cause, { tickers, action }]) =>
-      `error: ${tickers.join(", ")}: ${cause}\n  what to do: ${action}`,
+    ([cause, { tickers, remedy }]) =>
+      `error: ${tickers.join(", ")}: ${cause}${remedy === "" ? "" : `\n  ${remedy}`}`,
   );
 }

@@ -5,15 +5,15 @@ export const B3_TIME_ZONE = "America/Sao_Paulo";
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
-/** Parses a strict `YYYY-MM-DD` that names a real calendar day; `what` names the flag in the error. */
+/** Parses a strict `YYYY-MM-DD` that names a real calendar day; `what` names the input in the error. */
 export function parseIsoDate(value: string, what = "date"): string {
   const match = ISO_DATE.exec(value.trim());
   const [, y, m, d] = match ?? [];
   const date = match ? new Date(Date.UTC(Number(y), Number(m) - 1, Number(d))) : undefined;
   if (!date || date.getUTCMonth() !== Number(m) - 1 || date.getUTCDate() !== Number(d)) {
-    throw new UsageError(
-      `${what} ${JSON.stringify(value)} is not a valid date: use YYYY-MM-DD, e.g. 2026-01-15`,
-    );
+    throw new UsageError("InvalidValue", `${what} ${JSON.stringify(value)} is not a valid date`, {
+      remedy: "use YYYY-MM-DD, e.g. 2026-01-15",
+    });
   }
   return value.trim();
 }

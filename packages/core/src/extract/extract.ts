@@ -1,16 +1,17 @@
 /** The extract step: download every ticker's daily bars for a window and merge them into the run date's raw Parquet file, with a per-ticker outcome report. */
 import pLimit from "p-limit";
 import pRetry from "p-retry";
+import type { Setting } from "../errors.ts";
+import { LakeError, RawFileError } from "../lake/errors.ts";
 import { rawKey } from "../lake/layout.ts";
 import { type LockInfo, withLakeLock } from "../lake/lock.ts";
 import { encodeRawParquet } from "../lake/raw-parquet.ts";
-import { decodeRawParquet, RawFileError } from "../lake/raw-parquet-read.ts";
-import { LakeError, type LakeStorage } from "../lake/storage.ts";
+import { decodeRawParquet } from "../lake/raw-parquet-read.ts";
+import type { LakeStorage } from "../lake/storage.ts";
 import { type DailyBarsResult, type RawRow, toDailyBars } from "./daily-bars.ts";
+import { TICKER_REMEDIES, type TickerFailureKind, YahooChartError } from "./errors.ts";
 import type { ExtractWindow } from "./window.ts";
-import { excerpt, type FetchChart, YahooChartError, type YahooFailureKind } from "./yahoo-chart.ts";
-
-export type TickerFailureKind = YahooFailureKind | "no_sessions";
+import { DEFAULT_CONCURRENCY, excerpt, type FetchChart } from "./yahoo-chart.ts";
 
 export type TickerOutcome =
   | {
@@ -31,7 +32,9 @@ export type TickerOutcome =
       /** What went wrong with this ticker (the ticker is in `ticker`). */
       reason: string;
       /** What the person running it can do about it. */
-      action: string;
+      remedy: string;
+      /** The settings the remedy is about. */
+      settings: readonly Setting[];
       /** Rows of this ticker kept from earlier extracts of the same run date (a re-run never loses them). */
       keptRows?: number;
     };
@@ -51,9 +54,14 @@ export interface ExtractReport {
   /** Set when the write failed in a way that may still have stored the file: what happened and what to do. */
   uncertainWrite?: string;
   outcomes: TickerOutcome[];
-  /** 0 all good, 3 partial (some tickers failed, the rest written), 1 nothing written or the write not confirmed (`uncertainWrite`). */
-  exitCode: 0 | 1 | 3;
+  status: ExtractStatus;
 }
+
+/**
+ * What the run achieved: `ok` every ticker written; `partial` some tickers failed and the others were
+ * written; `failed` nothing written, or the write not confirmed (`uncertainWrite`).
+ */
+export type ExtractStatus = "ok" | "partial" | "failed";
 
 export interface RetryOptions {
   /** Retries after the first attempt, for 429, 5xx, network errors and timeouts. Default 4. */
@@ -71,7 +79,7 @@ export interface ExtractOptions {
   fetchChart: FetchChart;
   /** The clock: stamps `ingested_at`. */
   now?: () => Date;
-  /** Tickers downloaded at once. Default 8. */
+  /** Tickers downloaded at once. Default `DEFAULT_CONCURRENCY`. */
   concurrency?: number;
   retry?: RetryOptions;
   /** How long to wait for another writer's lake lock before giving up; default the lock's own. */
@@ -83,7 +91,7 @@ export interface ExtractOptions {
 }
 
 export async function extractToLake(options: ExtractOptions): Promise<ExtractReport> {
-  const { tickers, window, lake, fetchChart, concurrency = 8 } = options;
+  const { tickers, window, lake, fetchChart, concurrency = DEFAULT_CONCURRENCY } = options;
   const { retries = 4, minTimeoutMs = 500, maxTimeoutMs = 8_000 } = options.retry ?? {};
   const ingestedAt = (options.now ?? (() => new Date()))();
   const limit = pLimit(concurrency);
@@ -107,7 +115,7 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
             if (!(error instanceof YahooChartError) || !error.retryable) return false;
             // A refused connection or an unknown host rarely heals in seconds: one retry, then
             // fail fast (a temporary DNS failure, EAI_AGAIN, is a "timeout"-like blip and gets all).
-            if (error.kind === "unreachable" && !error.message.includes("EAI_AGAIN")) {
+            if (error.code === "unreachable" && !error.message.includes("EAI_AGAIN")) {
               return attemptNumber < 2;
             }
             return true;
@@ -156,7 +164,7 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
     rowsWritten: 0,
     rowsKept: 0,
     outcomes,
-    exitCode: 1,
+    status: "failed",
   };
   if (fresh.length === 0) return report;
   const key = rawKey(window.runDate);
@@ -195,7 +203,7 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
       location: lake.uri(key),
       rowsWritten: fresh.length,
       rowsKept: rows.length - fresh.length,
-      exitCode: outcomes.every((o) => o.status === "ok") ? 0 : 3,
+      status: outcomes.every((o) => o.status === "ok") ? "ok" : "partial",
     });
   });
 }
@@ -256,24 +264,9 @@ function noSessions(
     kind: "no_sessions",
     attempts,
     reason: why,
-    action:
-      "the market may have been closed in that window or the ticker had no trades; choose an earlier --from, or check the ticker on finance.yahoo.com",
+    ...TICKER_REMEDIES.no_sessions,
   };
 }
-
-const ACTIONS: Record<YahooFailureKind, string> = {
-  not_found:
-    "check the symbol on finance.yahoo.com (B3 tickers end in .SA) and fix --tickers / B3_TICKERS",
-  rate_limited:
-    "Yahoo is throttling this address: wait a few minutes and re-run, or lower --concurrency",
-  server_error: "Yahoo is having trouble: re-run later (re-running is safe)",
-  unreachable: "check the network connection or proxy; to run offline use --replay DIR",
-  timeout: "Yahoo is slow or the network is: re-run later, or raise --timeout",
-  invalid_response:
-    "Yahoo's answer was not what we expect: re-run later; if it persists, save the body and report it (replay it with --replay DIR)",
-  wrong_symbol:
-    "the answer was for another symbol, so it was not written: re-run later; when replaying recorded bodies, check that each file holds its own symbol's chart",
-};
 
 function failure(ticker: string, error: unknown, attempts: number): TickerOutcome {
   if (error instanceof YahooChartError) {
@@ -281,10 +274,10 @@ function failure(ticker: string, error: unknown, attempts: number): TickerOutcom
     return {
       ticker,
       status: "failed",
-      kind: error.kind,
+      kind: error.code,
       attempts,
       reason: `${error.message}${tries}`,
-      action: ACTIONS[error.kind],
+      ...TICKER_REMEDIES[error.code],
     };
   }
   // A bug of ours, not Yahoo's: keep the message but say so.
@@ -294,7 +287,8 @@ function failure(ticker: string, error: unknown, attempts: number): TickerOutcom
     kind: "invalid_response",
     attempts,
     reason: `unexpected error ${excerpt((error as Error)?.message ?? String(error))}`,
-    action: "please report this as a bug with the command you ran",
+    remedy: "please report this as a bug with the command you ran",
+    settings: [],
   };
 }
 
@@ -314,8 +308,8 @@ export function reportSummary(report: ExtractReport) {
       ticker: o.ticker,
       kind: o.kind,
       reason: o.reason,
-      action: o.action,
+      remedy: o.remedy,
     })),
-    exitCode: report.exitCode,
+    status: report.status,
   };
 }

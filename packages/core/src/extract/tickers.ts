@@ -12,21 +12,23 @@ export const DEFAULT_TICKERS = [
 // Yahoo symbols: letters, digits and . - ^ = (e.g. PETR4.SA, ^BVSP, BRL=X).
 const SYMBOL = /^[A-Z0-9^][A-Z0-9.^=-]{0,31}$/;
 
-/** Parses `A,B,C` into upper-cased, de-duplicated symbols; rejects empty lists and malformed symbols. */
-export function parseTickers(list: string, what = "--tickers"): string[] {
+/** Parses `A,B,C` into upper-cased, de-duplicated symbols; rejects empty lists and malformed symbols. `what` names the input in the error. */
+export function parseTickers(list: string, what = "the ticker list"): string[] {
   const symbols = list
     .split(",")
     .map((s) => s.trim().toUpperCase())
     .filter((s) => s !== "");
   if (symbols.length === 0) {
-    throw new UsageError(
-      `${what} is empty: give comma-separated Yahoo symbols, e.g. PETR4.SA,VALE3.SA`,
-    );
+    throw new UsageError("MissingValue", `${what} is empty`, {
+      remedy: "give comma-separated Yahoo symbols, e.g. PETR4.SA,VALE3.SA",
+    });
   }
   const bad = symbols.filter((s) => !SYMBOL.test(s));
   if (bad.length > 0) {
     throw new UsageError(
-      `${what} has invalid symbol(s) ${bad.map((s) => JSON.stringify(s)).join(", ")}: use Yahoo symbols such as PETR4.SA (B3 tickers end in .SA)`,
+      "InvalidValue",
+      `${what} has invalid symbol(s) ${bad.map((s) => JSON.stringify(s)).join(", ")}`,
+      { remedy: "use Yahoo symbols such as PETR4.SA (B3 tickers end in .SA)" },
     );
   }
   return [...new Set(symbols)];

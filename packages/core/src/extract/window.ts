@@ -1,4 +1,4 @@
-/** The extraction window of a run date D: sessions from D0 (default D−1 minus 6 months) through D−1, in B3's calendar. */
+/** The extraction window of a run date D: sessions from D0 (by default `DEFAULT_WINDOW_MONTHS` before D−1) through D−1, in B3's calendar. */
 
 import { UsageError } from "../errors.ts";
 import {
@@ -23,10 +23,18 @@ export interface ExtractWindow {
   period2: Date;
 }
 
+/** How far back a window reaches from D−1 unless told otherwise. */
+export const DEFAULT_WINDOW_MONTHS = 6;
+
+/** The run date of a run started at `now`: that day in São Paulo. */
+export function defaultRunDate(now: Date): string {
+  return localDate(now, B3_TIME_ZONE);
+}
+
 export interface WindowOptions {
-  /** Run date `YYYY-MM-DD`; default: today in São Paulo according to `now`. */
+  /** Run date `YYYY-MM-DD`; default: `defaultRunDate(now)`. */
   runDate?: string | undefined;
-  /** Window start `YYYY-MM-DD`; default: D−1 minus 6 months. */
+  /** Window start `YYYY-MM-DD`; default: D−1 minus `DEFAULT_WINDOW_MONTHS` months. */
   from?: string | undefined;
   /** The clock, for the default run date. */
   now?: Date;
@@ -35,14 +43,21 @@ export interface WindowOptions {
 export function extractWindow(options: WindowOptions = {}): ExtractWindow {
   const runDate =
     options.runDate === undefined
-      ? localDate(options.now ?? new Date(), B3_TIME_ZONE)
-      : parseIsoDate(options.runDate, "--date");
+      ? defaultRunDate(options.now ?? new Date())
+      : parseIsoDate(options.runDate, "run date");
   const to = addDays(runDate, -1);
   const from =
-    options.from === undefined ? addMonths(to, -6) : parseIsoDate(options.from, "--from");
+    options.from === undefined
+      ? addMonths(to, -DEFAULT_WINDOW_MONTHS)
+      : parseIsoDate(options.from, "window start");
   if (from > to) {
     throw new UsageError(
-      `--from ${from} is after the last day of the window (${to}, the day before --date ${runDate}): choose an earlier --from or a later --date`,
+      "Conflict",
+      `window start ${from} is after the last day of the window (${to}, the day before the run date ${runDate})`,
+      {
+        remedy: "choose an earlier window start or a later run date",
+        settings: ["from", "runDate"],
+      },
     );
   }
   return {

@@ -2,6 +2,7 @@
 import createYahooFinance from "yahoo-finance2/createYahooFinance";
 import chart from "yahoo-finance2/modules/chart";
 import * as z from "zod";
+import { YahooChartError } from "./errors.ts";
 import type { ExtractWindow } from "./window.ts";
 
 const price = z.number().finite().nullish();
@@ -21,42 +22,17 @@ const chartResult = z.object({
 export type ChartQuote = z.infer<typeof chartQuote>;
 export type ChartResult = z.infer<typeof chartResult>;
 
-/** Why a symbol's download failed; `retryable` kinds are retried with backoff. */
-export type YahooFailureKind =
-  | "not_found"
-  | "rate_limited"
-  | "server_error"
-  | "unreachable"
-  | "timeout"
-  | "invalid_response"
-  | "wrong_symbol";
-
-/** A failed chart download, classified so callers can say what to do. */
-export class YahooChartError extends Error {
-  override name = "YahooChartError";
-  readonly kind: YahooFailureKind;
-  readonly symbol: string;
-  constructor(kind: YahooFailureKind, symbol: string, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.kind = kind;
-    this.symbol = symbol;
-  }
-  get retryable(): boolean {
-    return (
-      this.kind === "rate_limited" ||
-      this.kind === "server_error" ||
-      this.kind === "unreachable" ||
-      this.kind === "timeout"
-    );
-  }
-}
+/** Tickers (and chart requests) in flight at once unless told otherwise. */
+export const DEFAULT_CONCURRENCY = 8;
+/** How long one chart request may take unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface ChartClientOptions {
   /** The fetch Yahoo is reached through (a replay, a test server, or the global fetch). */
   fetch?: typeof fetch;
-  /** Abort one HTTP request after this many milliseconds. Default 15 000. */
+  /** Abort one HTTP request after this many milliseconds. Default `DEFAULT_TIMEOUT_MS`. */
   timeoutMs?: number;
-  /** Requests in flight at once inside yahoo-finance2's own queue. Default 8. */
+  /** Requests in flight at once inside yahoo-finance2's own queue. Default `DEFAULT_CONCURRENCY`. */
   concurrency?: number;
 }
 
@@ -67,7 +43,7 @@ const silentLogger = { info() {}, warn() {}, error() {}, debug() {}, dir() {} };
 
 /** Creates a function that downloads one symbol's daily chart for a window; failures are `YahooChartError`s. */
 export function createChartClient(options: ChartClientOptions = {}): FetchChart {
-  const { timeoutMs = 15_000, concurrency = 8 } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, concurrency = DEFAULT_CONCURRENCY } = options;
   const baseFetch = options.fetch ?? globalThis.fetch;
   // Each request gets its own deadline, so one stalled connection cannot hold a run hostage.
   const timedFetch: typeof fetch = (input, init) =>

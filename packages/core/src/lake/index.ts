@@ -1,5 +1,6 @@
 /** The lake domain: folder and S3 storage behind one interface, the table layout and declarations, the raw Parquet format, the writers' lock and the crash-safe publish. */
 
+export * from "./errors.ts";
 export * from "./layout.ts";
 export * from "./local-lake.ts";
 export * from "./lock.ts";

@@ -1,8 +1,9 @@
 /** A lake in a local folder: keys map to files under `root`; writes go to a temporary file in the same folder and are renamed into place. */
 import { createHash, randomUUID } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
-import { LakeError, type LakeStorage } from "./storage.ts";
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { LakeError } from "./errors.ts";
+import type { LakeStorage } from "./storage.ts";
 
 export function localLake(rootPath: string): LakeStorage {
   const root = resolve(rootPath);
@@ -90,29 +91,27 @@ export function localLake(rootPath: string): LakeStorage {
     // checks; a version it did not expect is linked back (unless a new one was created meanwhile).
     async deleteIfMatch(key, etag) {
       const path = pathOf(key);
-      const aside = tmpBeside(path);
+      // Deleters take turns through a guard file created exclusively: two takers of one stale
+      // lock can then never both remove a version and both create their own.
+      const guard = join(dirname(path), `.${basename(path)}.guard`);
       try {
+        if (!(await takeGuard(guard))) return "changed";
         try {
-          await rename(path, aside);
-        } catch (cause) {
-          if ((cause as NodeJS.ErrnoException).code === "ENOENT") return "changed";
-          throw cause;
-        }
-        let matches = false;
-        try {
-          matches = etagOf(new Uint8Array(await readFile(aside))) === etag;
-        } finally {
-          if (!matches) {
-            await link(aside, path).catch((cause: NodeJS.ErrnoException) => {
-              if (cause.code !== "EEXIST") throw cause;
-            });
+          let body: Uint8Array;
+          try {
+            body = new Uint8Array(await readFile(path));
+          } catch (cause) {
+            if ((cause as NodeJS.ErrnoException).code === "ENOENT") return "changed";
+            throw cause;
           }
+          if (etagOf(body) !== etag) return "changed";
+          await rm(path);
+          return "deleted";
+        } finally {
+          await rm(guard, { force: true });
         }
-        return matches ? "deleted" : "changed";
       } catch (cause) {
         throw fsError(cause, key, path, "delete");
-      } finally {
-        await rm(aside, { force: true }).catch(() => {});
       }
     },
     async list(prefix) {
@@ -145,17 +144,38 @@ function etagOf(body: Uint8Array): string {
   return createHash("sha256").update(body).digest("hex");
 }
 
+/** A guard is held for one read and one unlink; one older than this was left by a crashed process. */
+const STALE_GUARD_MS = 10_000;
+
+/** Creates `guard` exclusively; false while another process holds it. */
+async function takeGuard(guard: string): Promise<boolean> {
+  try {
+    await writeFile(guard, `${process.pid}\n`, { flag: "wx" });
+    return true;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause;
+    const since = await stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (since < STALE_GUARD_MS) return false;
+    await rm(guard, { force: true });
+    return takeGuard(guard);
+  }
+}
+
 function fsError(cause: unknown, key: string, path: string, action: string): LakeError {
   const code = (cause as NodeJS.ErrnoException).code;
   if (code === "ENOENT" && action === "read") {
     return new LakeError("NotFound", `${path} does not exist`, { key, cause });
   }
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return new LakeError(
-      "AccessDenied",
-      `cannot ${action} ${path} (${code}): check the folder's permissions or choose another --lake`,
-      { key, cause },
-    );
+    return new LakeError("AccessDenied", `cannot ${action} ${path} (${code})`, {
+      key,
+      cause,
+      remedy: "check the folder's permissions or choose another lake",
+      settings: ["lake"],
+    });
   }
   return new LakeError("WriteFailed", `cannot ${action} ${path}: ${(cause as Error).message}`, {
     key,

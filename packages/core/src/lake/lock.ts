@@ -2,14 +2,15 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LakeError, type LakeStorage } from "./storage.ts";
+import { LakeError } from "./errors.ts";
+import type { LakeStorage } from "./storage.ts";
 
 export const lakeLockKey = "_lake.lock";
 
 export interface LakeLockOptions {
   /** Who holds the lock, in words, e.g. `transform of 2020-07-02`. */
   owner: string;
-  /** How long to wait for a lock someone else holds; default 60 s. */
+  /** How long to wait for a lock someone else holds; default `DEFAULT_LOCK_WAIT_MS`. */
   waitMs?: number;
   /** How long the lock stays valid without renewal; renewed every `leaseMs / 4` while held. Default 120 s. */
   leaseMs?: number;
@@ -44,7 +45,13 @@ export interface LakeLock {
   release(): Promise<void>;
 }
 
-const defaults = { waitMs: 60_000, leaseMs: 120_000, pollMs: 250 };
+/** How long a writer waits for another writer's lock unless told otherwise. */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+const defaults = { waitMs: DEFAULT_LOCK_WAIT_MS, leaseMs: 120_000, pollMs: 250 };
+
+/** What a writer that lost its lock must do: its lease may have run out and another writer may be at work. */
+const STOP = { remedy: "stop before publishing" } as const;
 
 export async function acquireLakeLock(
   lake: LakeStorage,
@@ -87,9 +94,14 @@ export async function acquireLakeLock(
     if (left <= 0) {
       throw new LakeError(
         "Locked",
-        `lake locked by ${describe(holder)}; waited ${seconds(waitMs)} s: wait for it to finish and re-run, ` +
-          `or raise the lock wait; a crashed holder's lock is taken over after ${holder.expires_at}`,
-        { key: lakeLockKey },
+        `lake locked by ${describe(holder)}; waited ${seconds(waitMs)} s`,
+        {
+          key: lakeLockKey,
+          remedy:
+            "wait for it to finish and re-run, or raise the lock wait; " +
+            `a crashed holder's lock is taken over after ${holder.expires_at}`,
+          settings: ["lockWait"],
+        },
       );
     }
     if (!waiting) {
@@ -148,8 +160,8 @@ function heldLock(
       // Renewal stops here: the lease may run out, so the holder must not publish any more.
       failure = new LakeError(
         "Locked",
-        `the lake lock could not be renewed (${(cause as Error).message}): stop before publishing`,
-        { key: lakeLockKey, cause },
+        `the lake lock could not be renewed (${(cause as Error).message})`,
+        { key: lakeLockKey, cause, ...STOP },
       );
     }
   };
@@ -211,9 +223,7 @@ async function lostError(
         : current.info.token === token
           ? ""
           : ` to ${describe(current.info)}`;
-  return new LakeError("Locked", `the lake lock was lost${to}: stop before publishing`, {
-    key: lakeLockKey,
-  });
+  return new LakeError("Locked", `the lake lock was lost${to}`, { key: lakeLockKey, ...STOP });
 }
 
 /** Stale: its lease ran out, or its holder is a process of this host that no longer exists. */

@@ -1,24 +1,27 @@
-/** Turns a `--lake` / `B3_LAKE` value into a lake: `s3://bucket[/prefix]` is an S3 lake, `file://…` or anything else a local folder. */
+/** Turns a lake location into a lake: `s3://bucket[/prefix]` is an S3 lake, `file://…` or anything else a local folder. */
 import { fileURLToPath } from "node:url";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { LakeError } from "./errors.ts";
 import { localLake } from "./local-lake.ts";
 import { createS3Client, s3Lake } from "./s3-lake.ts";
-import { LakeError, type LakeStorage } from "./storage.ts";
+import type { LakeStorage } from "./storage.ts";
 
-const usage = "use a folder path or s3://bucket[/prefix]";
+/** Every malformed location gets the same advice. */
+const usage = { remedy: "use a folder path or s3://bucket[/prefix]", settings: ["lake"] } as const;
 
 export function openLake(location: string, options?: { s3Client?: S3Client }): LakeStorage {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     if (location.trim() === "")
-      throw new LakeError("InvalidLocation", `the lake location is empty: ${usage}`);
+      throw new LakeError("InvalidLocation", "the lake location is empty", usage);
     return localLake(location);
   }
   if (scheme === "file") {
     try {
       return localLake(fileURLToPath(location));
     } catch (cause) {
-      throw new LakeError("InvalidLocation", `${location} is not a valid file URL: ${usage}`, {
+      throw new LakeError("InvalidLocation", `${location} is not a valid file URL`, {
+        ...usage,
         cause,
       });
     }
@@ -26,7 +29,8 @@ export function openLake(location: string, options?: { s3Client?: S3Client }): L
   if (scheme !== "s3") {
     throw new LakeError(
       "InvalidLocation",
-      `${location}: ${scheme}:// lakes are not supported: ${usage}`,
+      `${location}: ${scheme}:// lakes are not supported`,
+      usage,
     );
   }
   const path = location.slice("s3://".length);
@@ -35,12 +39,13 @@ export function openLake(location: string, options?: { s3Client?: S3Client }): L
   const prefix = slash === -1 ? "" : path.slice(slash + 1).replace(/\/+$/, "");
   const bucketProblem = bucketNameProblem(bucket);
   if (bucketProblem !== undefined) {
-    throw new LakeError("InvalidLocation", `${location}: ${bucketProblem}: ${usage}`);
+    throw new LakeError("InvalidLocation", `${location}: ${bucketProblem}`, usage);
   }
   if (prefix !== "" && prefix.split("/").some((s) => s === "" || s === "." || s === "..")) {
     throw new LakeError(
       "InvalidLocation",
-      `${location}: the prefix ${JSON.stringify(prefix)} has an empty, "." or ".." segment: ${usage}`,
+      `${location}: the prefix ${JSON.stringify(prefix)} has an empty, "." or ".." segment`,
+      usage,
     );
   }
   return s3Lake({ bucket, prefix, client: options?.s3Client ?? createS3Client() });

@@ -1,11 +1,7 @@
 /** Decodes a raw Parquet file back into raw rows, whoever wrote it. */
 import { parquetReadObjects } from "hyparquet";
 import type { RawRow } from "../extract/daily-bars.ts";
-
-/** The bytes are not a readable raw file: not Parquet, cut short, or without the raw columns. */
-export class RawFileError extends Error {
-  override name = "RawFileError";
-}
+import { RawFileError } from "./errors.ts";
 
 export async function decodeRawParquet(bytes: Uint8Array): Promise<RawRow[]> {
   const file = bytes.buffer.slice(
@@ -16,7 +12,13 @@ export async function decodeRawParquet(bytes: Uint8Array): Promise<RawRow[]> {
   try {
     records = await parquetReadObjects({ file });
   } catch (cause) {
-    throw new RawFileError(`not a readable Parquet file: ${(cause as Error).message}`, { cause });
+    throw new RawFileError(
+      "NotParquet",
+      `not a readable Parquet file: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   return records.map((r, i) => {
     // The key columns must be there: a row without them would merge into the wrong place.
@@ -42,7 +44,7 @@ const isDate = (v: unknown): v is Date => v instanceof Date && !Number.isNaN(v.g
 
 function badRow(index: number, column: string, value: unknown): RawFileError {
   const what = value === undefined ? "is missing" : `is ${JSON.stringify(String(value))}`;
-  return new RawFileError(`not a raw file: column ${column} of row ${index + 1} ${what}`);
+  return new RawFileError("NotRaw", `not a raw file: column ${column} of row ${index + 1} ${what}`);
 }
 
 const numberOrNull = (v: unknown): number | null =>

@@ -2,7 +2,8 @@
 
 import { createRequire } from "node:module";
 import type * as S3 from "@aws-sdk/client-s3";
-import { LakeError, type LakeStorage } from "./storage.ts";
+import { LakeError } from "./errors.ts";
+import type { LakeStorage } from "./storage.ts";
 
 // require(), not import: the Lambda bundle leaves the AWS SDK (CommonJS) to the runtime, and an
 // ESM import of it first has Node lex its 270 kB entry file for named exports, about 40 ms of every
@@ -232,56 +233,58 @@ function s3Error(cause: unknown, request: FailedRequest): LakeError {
     const tries = attempts === undefined ? "" : `, ${attempts} attempt${attempts === 1 ? "" : "s"}`;
     return new LakeError(
       "Unreachable",
-      `${what}: S3${address === undefined ? "" : ` at ${address}`} did not answer (${networkCode ?? name}${tries}): ` +
-        "check the network, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL if you set one",
-      options,
+      `${what}: S3${address === undefined ? "" : ` at ${address}`} did not answer (${networkCode ?? name}${tries})`,
+      {
+        ...options,
+        remedy: "check the network, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL if you set one",
+      },
     );
   }
   if (name === "NoSuchBucket" || name === "InvalidBucketName") {
     return new LakeError(
       "InvalidLocation",
-      `${what}: bucket ${bucket} does not exist in this account and region: check the bucket name in --lake / B3_LAKE and AWS_REGION`,
-      options,
+      `${what}: bucket ${bucket} does not exist in this account and region`,
+      {
+        ...options,
+        remedy: "check the bucket name in the lake location, and AWS_REGION",
+        settings: ["lake"],
+      },
     );
   }
   if (wrongRegionErrorNames.has(name) || status === 301) {
-    return new LakeError(
-      "InvalidLocation",
-      `${what}: bucket ${bucket} is in another region: set AWS_REGION to the bucket's region`,
-      options,
-    );
+    return new LakeError("InvalidLocation", `${what}: bucket ${bucket} is in another region`, {
+      ...options,
+      remedy: "set AWS_REGION to the bucket's region",
+    });
   }
   if (action === "read" && (name === "NoSuchKey" || name === "NotFound" || status === 404)) {
     return new LakeError("NotFound", `${target} does not exist`, options);
   }
   if (name === "CredentialsProviderError") {
-    return new LakeError(
-      "AccessDenied",
-      `${what}: found no AWS credentials (${message}): set AWS_PROFILE or the AWS_* credential variables`,
-      options,
-    );
+    return new LakeError("AccessDenied", `${what}: found no AWS credentials (${message})`, {
+      ...options,
+      remedy: "set AWS_PROFILE or the AWS_* credential variables",
+    });
   }
   if (rejectedCredentialErrorNames.has(name)) {
-    return new LakeError(
-      "AccessDenied",
-      `${what}: AWS did not accept the credentials (${name}): check AWS_PROFILE or the AWS_* credential variables, or renew the session`,
-      options,
-    );
+    return new LakeError("AccessDenied", `${what}: AWS did not accept the credentials (${name})`, {
+      ...options,
+      remedy: "check AWS_PROFILE or the AWS_* credential variables, or renew the session",
+    });
   }
   if (name === "AccessDenied" || status === 403) {
     const resource =
       action === "list"
         ? `arn:aws:s3:::${bucket}`
         : `s3://${bucket}/${lakePrefix}${topFolderOf(key)}*`;
-    const hint =
+    const note =
       action === "read"
         ? " (S3 also answers 403 for a missing key when the role may not s3:ListBucket)"
         : "";
-    return new LakeError(
-      "AccessDenied",
-      `${what}: access denied: check that the role may ${permissionOf[action]} on ${resource}${hint}`,
-      options,
-    );
+    return new LakeError("AccessDenied", `${what}: access denied${note}`, {
+      ...options,
+      remedy: `check that the role may ${permissionOf[action]} on ${resource}`,
+    });
   }
   // Anything else (5xx after the SDK's retries, a body cut short…): keep what S3 said and the request id for a support case.
   const http = [

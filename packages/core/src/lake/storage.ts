@@ -27,23 +27,3 @@ export interface LakeStorage {
   /** Deletes `key` only if it is still at version `etag`; `"changed"` when it was replaced or removed meanwhile. */
   deleteIfMatch(key: string, etag: string): Promise<"deleted" | "changed">;
 }
-
-export type LakeErrorCode =
-  | "NotFound"
-  | "AccessDenied"
-  | "Unreachable"
-  | "InvalidLocation"
-  | "WriteFailed"
-  | "Locked";
-
-/** A lake operation that failed, with a cause a person can act on. */
-export class LakeError extends Error {
-  override name = "LakeError";
-  readonly code: LakeErrorCode;
-  readonly key: string | undefined;
-  constructor(code: LakeErrorCode, message: string, options?: { key?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.key = options?.key;
-  }
-}

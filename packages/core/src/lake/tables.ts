@@ -6,11 +6,29 @@
  * the infra program can both load it.
  */
 
-/** A column as Glue stores it: a Hive type name (`string`, `int`, `bigint`, `double`, `date`, …). */
+/**
+ * The three lake tables, declared once in tables.json (columns, types, nullability, partition key,
+ * comments): infra/catalog.ts creates the Glue tables from them, the local Trino registers the same
+ * ones, DuckDB's views and the transform's raw check take their types, the raw Parquet writer its
+ * schema, and the Glue job (Python) reads the same file for its Spark schemas. Plain data: no AWS or
+ * Pulumi import, so the CLI, the Lambda bundle and the infra program can all load it.
+ */
+import declarations from "./tables.json" with { type: "json" };
+
+/** The column types the lake uses, named as Glue (Hive) names them. */
+export type LakeType = "string" | "date" | "double" | "bigint" | "int" | "boolean" | "timestamp";
+
+/** A column as Glue stores it: a Hive type name and an optional comment. */
 export interface LakeColumn {
   name: string;
   type: string;
   comment?: string;
+}
+
+/** A column as the lake declares it: Glue's fields plus whether a row may hold NULL there. */
+export interface DeclaredColumn extends LakeColumn {
+  type: LakeType;
+  nullable: boolean;
 }
 
 export interface LakeTableDeclaration {
@@ -19,9 +37,36 @@ export interface LakeTableDeclaration {
   /** The folder under the lake root holding the table's files. */
   prefix: string;
   description: string;
-  columns: readonly LakeColumn[];
+  columns: readonly DeclaredColumn[];
   /** The one `date` partition column, projected from the folder names `<key>=YYYY-MM-DD/`. */
   datePartition?: string;
+}
+
+type TableName = keyof typeof declarations;
+const declared = (name: TableName): LakeTableDeclaration =>
+  ({ name, ...declarations[name] }) as LakeTableDeclaration;
+
+export const RAW_STOCKS = declared("raw_stocks");
+export const REFINED_STOCKS = declared("refined_stocks");
+export const AGGREGATED_STOCKS = declared("aggregated_stocks");
+
+/** DuckDB's type for each lake type; the lake's timestamps are UTC instants. */
+export const DUCKDB_TYPES: Record<LakeType, string> = {
+  string: "VARCHAR",
+  date: "DATE",
+  double: "DOUBLE",
+  bigint: "BIGINT",
+  int: "INTEGER",
+  boolean: "BOOLEAN",
+  timestamp: "TIMESTAMP WITH TIME ZONE",
+};
+
+/** `name TYPE, …` of a table in DuckDB's vocabulary, the partition column last. */
+export function duckdbColumns(table: LakeTableDeclaration): { name: string; type: string }[] {
+  return [...table.columns, ...lakePartitionKeys(table)].map((c) => ({
+    name: c.name,
+    type: DUCKDB_TYPES[c.type as LakeType],
+  }));
 }
 
 /** First day Athena projects partitions for; any earlier quote is out of scope. */
@@ -37,58 +82,6 @@ export const PARQUET_STORAGE = {
     parameters: { "serialization.format": "1" },
   },
 } as const;
-
-export const RAW_STOCKS: LakeTableDeclaration = {
-  name: "raw_stocks",
-  prefix: "raw",
-  description: "Daily bars as Yahoo Finance sent them, one file per ingestion date",
-  datePartition: "ingestion_date",
-  columns: [
-    { name: "ticker", type: "string" },
-    { name: "trade_date", type: "date", comment: "exchange-local date (America/Sao_Paulo)" },
-    { name: "open", type: "double" },
-    { name: "high", type: "double" },
-    { name: "low", type: "double" },
-    { name: "close", type: "double" },
-    { name: "adj_close", type: "double" },
-    { name: "volume", type: "bigint" },
-    { name: "ingested_at", type: "timestamp", comment: "UTC" },
-  ],
-};
-
-export const REFINED_STOCKS: LakeTableDeclaration = {
-  name: "refined_stocks",
-  prefix: "refined",
-  description: "One row per ticker and trading session, with 7-session moving average and lags",
-  datePartition: "data_pregao",
-  columns: [
-    { name: "nome_acao", type: "string" },
-    { name: "abertura", type: "double" },
-    { name: "fechamento", type: "double" },
-    { name: "max", type: "double" },
-    { name: "min", type: "double" },
-    { name: "volume_negociado", type: "bigint" },
-    { name: "media_movel_7d", type: "double" },
-    { name: "lag_1d", type: "double" },
-    { name: "lag_2d", type: "double" },
-    { name: "lag_3d", type: "double" },
-    { name: "fechamento_ajustado", type: "double" },
-  ],
-};
-
-export const AGGREGATED_STOCKS: LakeTableDeclaration = {
-  name: "aggregated_stocks",
-  prefix: "aggregated",
-  description: "Monthly volume and mean close per ticker, recomputed from all refined history",
-  columns: [
-    { name: "nome_acao", type: "string" },
-    { name: "mes_referencia", type: "date", comment: "first day of the month" },
-    { name: "volume_total", type: "bigint" },
-    { name: "preco_medio_fechamento", type: "double" },
-    { name: "dias_pregao", type: "int" },
-    { name: "mes_fechado", type: "boolean", comment: "false for the month of the newest session" },
-  ],
-};
 
 export const LAKE_TABLES: readonly LakeTableDeclaration[] = [
   RAW_STOCKS,
@@ -124,8 +117,17 @@ export function lakeTableParameters(
 }
 
 /** The partition keys Glue gets for `table`. */
-export function lakePartitionKeys(table: LakeTableDeclaration): LakeColumn[] {
-  return table.datePartition ? [{ name: table.datePartition, type: "date" }] : [];
+export function lakePartitionKeys(table: LakeTableDeclaration): DeclaredColumn[] {
+  return table.datePartition ? [{ name: table.datePartition, type: "date", nullable: false }] : [];
+}
+
+/** A table's columns as Glue stores them: name, type and comment, without the lake's nullability. */
+export function glueColumns(columns: readonly DeclaredColumn[]): LakeColumn[] {
+  return columns.map(({ name, type, comment }) => ({
+    name,
+    type,
+    ...(comment === undefined ? {} : { comment }),
+  }));
 }
 
 /**
@@ -154,8 +156,8 @@ export function glueTableDefinition(
   return {
     name: table.name,
     description: table.description,
-    columns: table.columns,
-    partitionKeys: lakePartitionKeys(table),
+    columns: glueColumns(table.columns),
+    partitionKeys: glueColumns(lakePartitionKeys(table)),
     location,
     inputFormat: PARQUET_STORAGE.inputFormat,
     outputFormat: PARQUET_STORAGE.outputFormat,

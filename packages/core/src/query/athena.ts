@@ -5,6 +5,7 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
+import { AthenaQueryError } from "./errors.ts";
 import type { QueryResult } from "./result.ts";
 
 export interface AthenaQueryOptions {
@@ -17,11 +18,6 @@ export interface AthenaQueryOptions {
   /** First poll delay; grows ×1.5 up to 5 s. Default 250 ms. */
   firstPollMs?: number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Athena said the query failed or was cancelled; `reason` is Athena's own words. */
-export class AthenaQueryError extends Error {
-  override name = "AthenaQueryError";
 }
 
 const NUMERIC = new Set([
@@ -47,7 +43,7 @@ export async function runAthenaQuery(
       QueryExecutionContext: { Database: database },
     }),
   );
-  if (!id) throw new AthenaQueryError("Athena returned no query execution id");
+  if (!id) throw new AthenaQueryError("NotStarted", "Athena returned no query execution id");
 
   let delay = firstPollMs;
   const deadline = Date.now() + maxWaitMs;
@@ -59,11 +55,16 @@ export async function runAthenaQuery(
     if (state === "SUCCEEDED") break;
     if (state === "FAILED" || state === "CANCELLED") {
       const reason = QueryExecution?.Status?.StateChangeReason ?? "no reason given";
-      throw new AthenaQueryError(`Athena query ${id} ${state.toLowerCase()}: ${reason}`);
+      throw new AthenaQueryError(
+        state === "FAILED" ? "Failed" : "Cancelled",
+        `Athena query ${id} ${state.toLowerCase()}: ${reason}`,
+      );
     }
     if (Date.now() > deadline) {
       throw new AthenaQueryError(
-        `Athena query ${id} still ${state ?? "pending"} after ${maxWaitMs / 1000} s: check it in the Athena console (workgroup ${workgroup})`,
+        "TimedOut",
+        `Athena query ${id} still ${state ?? "pending"} after ${maxWaitMs / 1000} s`,
+        { remedy: `check it in the Athena console (workgroup ${workgroup})` },
       );
     }
     await sleep(delay);

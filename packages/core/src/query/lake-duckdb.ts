@@ -1,45 +1,30 @@
-/** DuckDB over a local lake folder: the views raw_stocks, refined_stocks and aggregated_stocks (DESIGN §6), typed even before their data exists. */
+/** DuckDB over a local lake folder: the views raw_stocks, refined_stocks and aggregated_stocks, typed even before their data exists. */
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { LakeError } from "../lake/errors.ts";
 import { localLake } from "../lake/local-lake.ts";
 import { acquireLakeLock } from "../lake/lock.ts";
 import { needsRecovery, recoverLake } from "../lake/publish.ts";
-import { LakeError } from "../lake/storage.ts";
 import {
   AGGREGATED_STOCKS,
+  duckdbColumns,
   type LakeTableDeclaration,
-  lakePartitionKeys,
   RAW_STOCKS,
   REFINED_STOCKS,
 } from "../lake/tables.ts";
 import type { QueryResult } from "./result.ts";
 
-/** DuckDB's type for each Hive type the catalog declares; the lake's timestamps are UTC instants. */
-const DUCKDB_TYPES: Record<string, string> = {
-  string: "VARCHAR",
-  date: "DATE",
-  double: "DOUBLE",
-  bigint: "BIGINT",
-  int: "INTEGER",
-  boolean: "BOOLEAN",
-  timestamp: "TIMESTAMPTZ",
-};
-
-function duckdbColumns(table: LakeTableDeclaration): string {
-  return [...table.columns, ...lakePartitionKeys(table)]
-    .map((c) => {
-      const type = DUCKDB_TYPES[c.type];
-      if (!type) throw new Error(`${table.name}.${c.name}: no DuckDB type for Hive type ${c.type}`);
-      return `${c.name} ${type}`;
-    })
+function duckdbColumnList(table: LakeTableDeclaration): string {
+  return duckdbColumns(table)
+    .map((c) => `${c.name} ${c.type}`)
     .join(", ");
 }
 
 /** Column lists of the three tables (from the catalog's declarations), for empty views before any data is written. */
 export const TABLE_COLUMNS = {
-  raw_stocks: duckdbColumns(RAW_STOCKS),
-  refined_stocks: duckdbColumns(REFINED_STOCKS),
-  aggregated_stocks: duckdbColumns(AGGREGATED_STOCKS),
+  raw_stocks: duckdbColumnList(RAW_STOCKS),
+  refined_stocks: duckdbColumnList(REFINED_STOCKS),
+  aggregated_stocks: duckdbColumnList(AGGREGATED_STOCKS),
 } as const;
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;

@@ -1,4 +1,5 @@
 /** A small client of Trino's HTTP statement protocol (POST /v1/statement, then follow nextUri). */
+import { TrinoQueryError } from "./errors.ts";
 import type { QueryResult } from "./result.ts";
 
 export interface TrinoColumn {
@@ -13,18 +14,6 @@ export interface TrinoRows {
   rows: unknown[][];
   /** Set by statements that change something (CREATE TABLE, DROP TABLE…). */
   updateType?: string;
-}
-
-/** A query Trino refused or failed: its message, error name and position in the SQL. */
-export class TrinoQueryError extends Error {
-  override name = "TrinoQueryError";
-  readonly errorName: string | undefined;
-  readonly sql: string;
-  constructor(message: string, errorName: string | undefined, sql: string) {
-    super(message);
-    this.errorName = errorName;
-    this.sql = sql;
-  }
 }
 
 export interface TrinoSession {
@@ -62,11 +51,11 @@ export async function trinoQuery(session: TrinoSession, sql: string): Promise<Tr
   };
   if (session.catalog) headers["X-Trino-Catalog"] = session.catalog;
   if (session.schema) headers["X-Trino-Schema"] = session.schema;
-  let page = await fetchPage(`${session.endpoint}/v1/statement`, {
-    method: "POST",
-    body: statement,
-    headers,
-  });
+  let page = await fetchPage(
+    `${session.endpoint}/v1/statement`,
+    { method: "POST", body: statement, headers },
+    statement,
+  );
   let columns: TrinoColumn[] | undefined;
   const rows: unknown[][] = [];
   for (;;) {
@@ -75,10 +64,13 @@ export async function trinoQuery(session: TrinoSession, sql: string): Promise<Tr
     if (page.error) {
       const at = page.error.errorLocation;
       const where = at ? ` (line ${at.lineNumber}, column ${at.columnNumber})` : "";
-      throw new TrinoQueryError(`${page.error.message}${where}`, page.error.errorName, statement);
+      throw new TrinoQueryError("QueryFailed", `${page.error.message}${where}`, {
+        errorName: page.error.errorName,
+        sql: statement,
+      });
     }
     if (!page.nextUri) break;
-    page = await fetchPage(page.nextUri, { headers: { "X-Trino-User": "b3" } });
+    page = await fetchPage(page.nextUri, { headers: { "X-Trino-User": "b3" } }, statement);
   }
   return {
     columns: columns ?? [],
@@ -87,7 +79,7 @@ export async function trinoQuery(session: TrinoSession, sql: string): Promise<Tr
   };
 }
 
-async function fetchPage(url: string, init: RequestInit): Promise<StatementPage> {
+async function fetchPage(url: string, init: RequestInit, sql: string): Promise<StatementPage> {
   for (let attempt = 0; ; attempt++) {
     const response = await fetch(url, init);
     // 429/502/503/504 mean "ask again" in Trino's protocol.
@@ -97,8 +89,13 @@ async function fetchPage(url: string, init: RequestInit): Promise<StatementPage>
       continue;
     }
     const text = await response.text();
-    if (!response.ok)
-      throw new Error(`Trino answered HTTP ${response.status}: ${text.slice(0, 500)}`);
+    if (!response.ok) {
+      throw new TrinoQueryError(
+        "HttpError",
+        `Trino answered HTTP ${response.status}: ${text.slice(0, 500)}`,
+        { sql },
+      );
+    }
     return parseExact(text) as StatementPage;
   }
 }
@@ -116,7 +113,7 @@ function parseExact(text: string): unknown {
 }
 
 /**
- * Trino's rows as the plain values `b3 query` prints, the same shapes the DuckDB engine gives:
+ * Trino's rows as the plain values a query result holds, the same shapes the DuckDB engine gives:
  * numbers (bigints beyond 2^53 as text), booleans, null, and strings for dates, timestamps and
  * decimals in Trino's own text form (dates as YYYY-MM-DD).
  */

@@ -1,5 +1,5 @@
 /**
- * The local Trino of `b3 query --engine trino`: Trino 476 (the engine Athena v3 is built on) from
+ * The local Trino engine of lake queries: Trino 476 (the engine Athena v3 is built on) from
  * Maven Central, downloaded once into a cache outside the repository and checked against the SHA-1
  * Maven Central publishes, and the Java 24+ it needs.
  */
@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { TrinoSetupError } from "./errors.ts";
 import { withFileLock } from "./trino-lock.ts";
 
 export const TRINO_VERSION = "476";
@@ -40,10 +41,10 @@ const KNOWN_JDKS = ["/usr/lib/jvm/temurin-25-jdk-amd64", "/usr/lib/jvm/temurin-2
 
 const DEFAULT_REPOSITORY = "https://repo1.maven.org/maven2";
 
-/** A missing prerequisite of the local Trino (Java, the download): the message says how to get it. */
-export class TrinoSetupError extends Error {
-  override name = "TrinoSetupError";
-}
+/** What to do when Maven Central cannot be reached. */
+const OFFLINE = { remedy: "check the network, or set B3_MAVEN_REPOSITORY to a Maven mirror" };
+/** What to do about a download cut short: the part already downloaded is kept. */
+const RESUME = { remedy: "run again to resume" };
 
 /** `${B3_TRINO_CACHE:-${XDG_CACHE_HOME:-~/.cache}/b3-pipeline}/trino-476`: the download and the server's state. */
 export function trinoHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -93,7 +94,9 @@ export async function ensureTrinoInstalled(options: InstallOptions): Promise<str
     if (sha1 !== TRINO_SHA1) {
       rmSync(tarball, { force: true });
       throw new TrinoSetupError(
-        `${url} has SHA-1 ${sha1}, not the published ${TRINO_SHA1}: the download was corrupted or the mirror serves another file (deleted; run again)`,
+        "ChecksumMismatch",
+        `${url} has SHA-1 ${sha1}, not the published ${TRINO_SHA1}: the download was corrupted or the mirror serves another file (deleted)`,
+        { remedy: "run again" },
       );
     }
     options.progress?.write(`unpacking Trino ${TRINO_VERSION} into ${dir}…\n`);
@@ -118,6 +121,7 @@ async function download(url: string, target: string, options: InstallOptions): P
   const published = await publishedSha1(doFetch, url);
   if (published !== TRINO_SHA1) {
     throw new TrinoSetupError(
+      "ChecksumMismatch",
       `${url}.sha1 says ${published}, but this version of b3 expects ${TRINO_SHA1}: refusing to install an unknown Trino`,
     );
   }
@@ -127,7 +131,9 @@ async function download(url: string, target: string, options: InstallOptions): P
     response = await doFetch(url, already > 0 ? { headers: { range: `bytes=${already}-` } } : {});
   } catch (error) {
     throw new TrinoSetupError(
-      `could not download Trino from ${url} (${describe(error)}): check the network, or set B3_MAVEN_REPOSITORY to a Maven mirror`,
+      "DownloadFailed",
+      `could not download Trino from ${url} (${describe(error)})`,
+      OFFLINE,
     );
   }
   // Nothing left to send: the partial file was whole (its SHA-1 is checked next).
@@ -138,7 +144,10 @@ async function download(url: string, target: string, options: InstallOptions): P
   }
   const resumed = response.status === 206;
   if (!response.ok || !response.body) {
-    throw new TrinoSetupError(`could not download Trino from ${url}: HTTP ${response.status}`);
+    throw new TrinoSetupError(
+      "DownloadFailed",
+      `could not download Trino from ${url}: HTTP ${response.status}`,
+    );
   }
   const start = resumed ? already : 0;
   const total = start + Number(response.headers.get("content-length") ?? 0);
@@ -159,7 +168,9 @@ async function download(url: string, target: string, options: InstallOptions): P
     }
   } catch (error) {
     throw new TrinoSetupError(
-      `the download of ${url} broke off at ${mb(received)} (${describe(error)}): run again to resume`,
+      "DownloadFailed",
+      `the download of ${url} broke off at ${mb(received)} (${describe(error)})`,
+      RESUME,
     );
   } finally {
     closeSync(fd);
@@ -167,7 +178,9 @@ async function download(url: string, target: string, options: InstallOptions): P
   }
   if (total > 0 && received !== total) {
     throw new TrinoSetupError(
-      `the download of ${url} stopped at ${mb(received)} of ${mb(total)}: run again to resume`,
+      "DownloadFailed",
+      `the download of ${url} stopped at ${mb(received)} of ${mb(total)}`,
+      RESUME,
     );
   }
   renameSync(part, target);
@@ -180,7 +193,9 @@ async function publishedSha1(doFetch: typeof fetch, url: string): Promise<string
     return (await response.text()).trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   } catch (error) {
     throw new TrinoSetupError(
-      `could not read Trino's published checksum ${url}.sha1 (${describe(error)}): check the network, or set B3_MAVEN_REPOSITORY to a Maven mirror`,
+      "DownloadFailed",
+      `could not read Trino's published checksum ${url}.sha1 (${describe(error)})`,
+      OFFLINE,
     );
   }
 }
@@ -236,12 +251,17 @@ function run(command: string, args: string[]): Promise<void> {
       stderr = (stderr + chunk).slice(-2_000);
     });
     child.on("error", (error) =>
-      reject(new TrinoSetupError(`${command} could not run (${error.message})`)),
+      reject(new TrinoSetupError("UnpackFailed", `${command} could not run (${error.message})`)),
     );
     child.on("exit", (code) =>
       code === 0
         ? resolve()
-        : reject(new TrinoSetupError(`${command} ${args.join(" ")} failed (${code}): ${stderr}`)),
+        : reject(
+            new TrinoSetupError(
+              "UnpackFailed",
+              `${command} ${args.join(" ")} failed (${code}): ${stderr}`,
+            ),
+          ),
     );
   });
 }
@@ -283,8 +303,12 @@ export function findJava(
     seen.push(`${from}: ${java} is Java ${version || "of unknown version"}`);
   }
   throw new TrinoSetupError(
-    `Trino ${TRINO_VERSION} needs Java ${TRINO_MIN_JAVA} or newer, and none was found (${seen.join("; ") || "no java at all"}). ` +
-      "Install a JDK 24+ (Eclipse Temurin 25 from https://adoptium.net, or `apt-get install temurin-25-jdk` from Adoptium's apt repository) and point JAVA_HOME at it.",
+    "JavaMissing",
+    `Trino ${TRINO_VERSION} needs Java ${TRINO_MIN_JAVA} or newer, and none was found (${seen.join("; ") || "no java at all"})`,
+    {
+      remedy:
+        "install a JDK 24+ (Eclipse Temurin 25 from https://adoptium.net, or `apt-get install temurin-25-jdk` from Adoptium's apt repository) and point JAVA_HOME at it",
+    },
   );
 }
 

@@ -12,14 +12,9 @@ import {
   LAKE_TABLES,
   PARQUET_STORAGE,
 } from "../lake/tables.ts";
+import { TrinoQueryError } from "./errors.ts";
 import type { QueryResult } from "./result.ts";
-import {
-  plainTrinoResult,
-  TrinoQueryError,
-  type TrinoRows,
-  type TrinoSession,
-  trinoQuery,
-} from "./trino-client.ts";
+import { plainTrinoResult, type TrinoRows, type TrinoSession, trinoQuery } from "./trino-client.ts";
 import { withFileLock } from "./trino-lock.ts";
 
 export const TRINO_CATALOG = "hive";

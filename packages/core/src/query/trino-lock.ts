@@ -1,5 +1,6 @@
 /** A lock file holding its owner's pid, for the local Trino's install and start-up: one process does them, the others wait and reuse the result. */
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { TrinoSetupError } from "./errors.ts";
 
 export interface FileLockOptions {
   /** How long to wait for another live owner before giving up, in ms. */
@@ -29,7 +30,11 @@ export async function withFileLock<T>(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${path} is held by process ${owner}; waited ${options.waitMs / 1000} s`);
+      throw new TrinoSetupError(
+        "Busy",
+        `${path} is held by process ${owner}; waited ${options.waitMs / 1000} s`,
+        { remedy: "wait for that process to finish, then run again" },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

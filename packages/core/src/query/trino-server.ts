@@ -1,6 +1,6 @@
 /**
  * The local Trino server: one per run folder, started on demand on a free loopback port, reused by
- * every `b3 query --engine trino` while it runs, stopped by `b3 trino stop` or after an idle time.
+ * every query on the Trino engine while it runs, stopped when told to or after an idle time.
  *
  * A small detached Node process (trino-supervisor.ts) owns the Java process: it writes the
  * configuration, starts Trino, records `state.json` (port, pids) and stops Trino when nobody has used
@@ -20,7 +20,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TRINO_VERSION, TrinoSetupError } from "./trino-install.ts";
+import { TrinoSetupError } from "./errors.ts";
+import { TRINO_VERSION } from "./trino-install.ts";
 import { isAlive, withFileLock } from "./trino-lock.ts";
 
 /** What the supervisor records while its Trino runs. */
@@ -42,9 +43,9 @@ export interface TrinoServerOptions {
   runDir: string;
   /** The Java 24+ executable. */
   java: string;
-  /** The JVM's -Xmx (default 2G: the lake is small, and the machine is shared). */
+  /** The JVM's -Xmx (default `DEFAULT_TRINO_HEAP`). */
   heap?: string;
-  /** Stop after this long without a query (default 15 minutes). */
+  /** Stop after this long without a query (default `DEFAULT_IDLE_TIMEOUT_MS`). */
   idleTimeoutMs?: number;
   /** How long to wait for the server to answer, in ms (default 180 s). */
   startTimeoutMs?: number;
@@ -53,6 +54,8 @@ export interface TrinoServerOptions {
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+/** The JVM heap of a server unless told otherwise: the lake is small, and the machine is shared. */
+export const DEFAULT_TRINO_HEAP = "2G";
 
 const stateFile = (runDir: string) => join(runDir, "state.json");
 export const trinoLogFile = (runDir: string) => join(runDir, "server.log");
@@ -104,7 +107,7 @@ export async function ensureTrinoServer(options: TrinoServerOptions): Promise<Tr
     }
     await clearLeftovers(runDir);
     options.onStart?.(
-      `starting Trino ${TRINO_VERSION} (${options.heap ?? "2G"} heap; log: ${trinoLogFile(runDir)})…`,
+      `starting Trino ${TRINO_VERSION} (${options.heap ?? DEFAULT_TRINO_HEAP} heap; log: ${trinoLogFile(runDir)})…`,
     );
     touchTrino(runDir);
     const log = openSync(trinoLogFile(runDir), "w");
@@ -112,7 +115,7 @@ export async function ensureTrinoServer(options: TrinoServerOptions): Promise<Tr
       installDir: options.installDir,
       runDir,
       java: options.java,
-      heap: options.heap ?? "2G",
+      heap: options.heap ?? DEFAULT_TRINO_HEAP,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     };
     const child = spawn(process.execPath, [supervisorPath, JSON.stringify(config)], {
@@ -133,6 +136,7 @@ export async function ensureTrinoServer(options: TrinoServerOptions): Promise<Tr
     const alive = isAlive(pid);
     if (alive) process.kill(pid, "SIGTERM");
     throw new TrinoSetupError(
+      "StartFailed",
       `Trino did not ${alive ? `answer within ${startTimeoutMs / 1000} s` : "start"}; the end of ${trinoLogFile(runDir)}:\n${logTail(runDir)}`,
     );
   });

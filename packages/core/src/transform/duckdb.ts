@@ -15,21 +15,13 @@ import {
   STAGING_FOLDER,
   stagedFiles,
 } from "../lake/publish.ts";
+import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
+import { TransformError } from "./errors.ts";
 import { loadTransformSql } from "./sql.ts";
-import { TransformError, type TransformSummary } from "./summary.ts";
+import type { TransformSummary } from "./summary.ts";
 
-/** The raw schema as DuckDB reads it. */
-const RAW_TYPES: Record<string, string> = {
-  ticker: "VARCHAR",
-  trade_date: "DATE",
-  open: "DOUBLE",
-  high: "DOUBLE",
-  low: "DOUBLE",
-  close: "DOUBLE",
-  adj_close: "DOUBLE",
-  volume: "BIGINT",
-  ingested_at: "TIMESTAMP WITH TIME ZONE",
-};
+/** The raw file's columns as DuckDB reads them (the partition column is in the path, not the file). */
+const RAW_TYPES = Object.fromEntries(RAW_STOCKS.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]]));
 
 /**
  * Results read once stay views; the rest are materialized. refined_rows is only copied out, so a
@@ -64,9 +56,9 @@ export async function transformWithDuckDB(
   const { lakeRoot } = options;
   const rawPath = options.rawPath ?? join(lakeRoot, rawKey(requireDate(options.ingestionDate)));
   if (!existsSync(rawPath)) {
-    throw new TransformError(
-      `raw file ${rawPath} does not exist: run the extract for that date first`,
-    );
+    throw new TransformError("RawMissing", `raw file ${rawPath} does not exist`, {
+      remedy: "run the extract for that date first",
+    });
   }
   const lock = await acquireLakeLock(localLake(lakeRoot), {
     owner: `transform of ${options.ingestionDate ?? rawPath}`,
@@ -108,6 +100,7 @@ async function transformLocked(
         Object.assign(summary, await summarizeRaw(db));
         if (summary.sessions === 0) {
           throw new TransformError(
+            "NoSessions",
             `raw file ${rawPath} has ${summary.raw_rows} rows but no session to write (dropped: ${JSON.stringify(summary.dropped)})`,
           );
         }
@@ -134,7 +127,8 @@ async function transformLocked(
 }
 
 function requireDate(date: string | undefined): string {
-  if (date === undefined) throw new TransformError("give the raw file or its ingestion date");
+  if (date === undefined)
+    throw new TransformError("BadCall", "give the raw file or its ingestion date");
   return date;
 }
 
@@ -167,7 +161,9 @@ async function registerRaw(
   await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
   const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
   if (Number(count.getRows()[0]?.[0]) === 0) {
-    throw new TransformError(`raw file ${rawPath} has no rows: re-extract that date`);
+    throw new TransformError("RawInvalid", `raw file ${rawPath} has no rows`, {
+      remedy: "re-extract that date",
+    });
   }
   return {
     applied: Object.fromEntries(pending.map((f) => [lakeKey(lakeRoot, f), fileIdentity(f)])),
@@ -200,7 +196,9 @@ async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<vo
       .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   } catch (error) {
     throw new TransformError(
-      `raw file ${rawPath} is not a readable Parquet file (${firstLine(error)}): re-extract that date to rewrite it`,
+      "RawInvalid",
+      `raw file ${rawPath} is not a readable Parquet file (${firstLine(error)})`,
+      { remedy: "re-extract that date to rewrite it" },
     );
   }
   const problems = Object.entries(RAW_TYPES).flatMap(([name, type]) => {
@@ -210,6 +208,7 @@ async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<vo
   });
   if (problems.length > 0) {
     throw new TransformError(
+      "RawInvalid",
       `raw file ${rawPath} does not have the raw schema: ${problems.join("; ")}`,
     );
   }

@@ -7,7 +7,8 @@ import { rawKey } from "../lake/layout.ts";
 import { localLake } from "../lake/local-lake.ts";
 import { acquireLakeLock } from "../lake/lock.ts";
 import { recoverLake } from "../lake/publish.ts";
-import { TransformError, type TransformSummary } from "./summary.ts";
+import { TransformError } from "./errors.ts";
+import type { TransformSummary } from "./summary.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -27,15 +28,16 @@ export async function transformWithSpark(
 ): Promise<TransformSummary> {
   const python = options.python ?? join(REPO_ROOT, ".venv", "bin", "python");
   if (!existsSync(python)) {
-    throw new TransformError(
-      `${python} is missing: run bash scripts/setup-python.sh (it installs pyspark) or use --engine duckdb`,
-    );
+    throw new TransformError("EngineMissing", `${python} is missing`, {
+      remedy: "run bash scripts/setup-python.sh (it installs pyspark), or use the DuckDB engine",
+      settings: ["engine"],
+    });
   }
   const rawPath = join(options.lakeRoot, rawKey(options.ingestionDate));
   if (!existsSync(rawPath)) {
-    throw new TransformError(
-      `raw file ${rawPath} does not exist: run b3 extract for that date first`,
-    );
+    throw new TransformError("RawMissing", `raw file ${rawPath} does not exist`, {
+      remedy: "run the extract for that date first",
+    });
   }
   const lock = await acquireLakeLock(localLake(options.lakeRoot), {
     owner: `transform of ${options.ingestionDate}`,
@@ -85,6 +87,7 @@ async function runJob(
       .find((l) => l.startsWith("transform: "))
       ?.slice("transform: ".length);
     throw new TransformError(
+      "EngineFailed",
       cause ??
         `the Spark job failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join("\n")}`,
     );

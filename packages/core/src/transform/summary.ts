@@ -17,8 +17,3 @@ export interface TransformSummary {
   newest_session: string;
   aggregated_rows: number;
 }
-
-/** A transform that refused its input or could not run; the lake is untouched. */
-export class TransformError extends Error {
-  override name = "TransformError";
-}

@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-glue";
 import * as z from "zod";
 import { ingestionDateOfRawKey } from "../lake/layout.ts";
+import { TriggerError } from "./errors.ts";
 
 // Only the envelope is checked as a whole: one bad record must not cost the others their run.
 const s3Event = z.object({ Records: z.array(z.unknown()) });
@@ -41,7 +42,8 @@ export function rawObjectsOf(event: unknown): {
 } {
   const parsed = s3Event.safeParse(event);
   if (!parsed.success) {
-    throw new Error(
+    throw new TriggerError(
+      "NotAnS3Event",
       `not an S3 event notification: ${parsed.error.issues[0]?.message ?? "invalid"}`,
     );
   }
@@ -189,7 +191,8 @@ export async function startTransformRuns(options: TriggerOptions): Promise<Trigg
   }
   if (failures.length > 0) {
     // Started runs are found by the lookup above, so a retry starts only the missing ones.
-    throw new Error(
+    throw new TriggerError(
+      "GlueBusy",
       `Glue could not start ${jobName} now for ${failures.join(", ")}; failing so Lambda retries the event (then the on-failure destination keeps it)`,
     );
   }
