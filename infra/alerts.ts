@@ -43,14 +43,19 @@ new aws.cloudwatch.EventTarget("TransformJobFailedTarget", {
 
 // --- Lambda errors and dead-letter queues -----------------------------------------------------
 
-function errorsAlarm(logicalName: string, functionName: string) {
+/** Fires on a single event in a five-minute period (one failure is worth a look), mailed to the alerts topic. */
+function anyEventAlarm(
+  logicalName: string,
+  alarmDescription: string,
+  metric: Pick<
+    aws.cloudwatch.MetricAlarmArgs,
+    "namespace" | "metricName" | "dimensions" | "statistic"
+  >,
+) {
   return new aws.cloudwatch.MetricAlarm(logicalName, {
     name: prefixedName(logicalName),
-    alarmDescription: `Lambda ${functionName} reported an error (it retries twice before giving up)`,
-    namespace: "AWS/Lambda",
-    metricName: "Errors",
-    dimensions: { FunctionName: functionName },
-    statistic: "Sum",
+    alarmDescription,
+    ...metric,
     period: 300,
     evaluationPeriods: 1,
     threshold: 1,
@@ -60,21 +65,30 @@ function errorsAlarm(logicalName: string, functionName: string) {
   });
 }
 
+function errorsAlarm(logicalName: string, functionName: string) {
+  return anyEventAlarm(
+    logicalName,
+    `Lambda ${functionName} reported an error (it retries twice before giving up)`,
+    {
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: functionName },
+      statistic: "Sum",
+    },
+  );
+}
+
 function deadLetterAlarm(logicalName: string, queue: aws.sqs.Queue, what: string) {
-  return new aws.cloudwatch.MetricAlarm(logicalName, {
-    name: prefixedName(logicalName),
-    alarmDescription: `${what} failed for good; the event is kept in the dead-letter queue`,
-    namespace: "AWS/SQS",
-    metricName: "ApproximateNumberOfMessagesVisible",
-    dimensions: { QueueName: queue.name },
-    statistic: "Maximum",
-    period: 300,
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparisonOperator: "GreaterThanOrEqualToThreshold",
-    treatMissingData: "notBreaching",
-    alarmActions: [alertsTopic.arn],
-  });
+  return anyEventAlarm(
+    logicalName,
+    `${what} failed for good; the event is kept in the dead-letter queue`,
+    {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue.name },
+      statistic: "Maximum",
+    },
+  );
 }
 
 export const alarms = [

@@ -13,43 +13,52 @@ export const transformJobName = physicalName("transform_job");
 // Glue script and the SQL it shares with the local DuckDB engine, uploaded from the repository.
 // ---------------------------------------------------------------------------------------------
 
+/** One file of the repository, uploaded to the Glue assets bucket under `key`. */
+function glueAsset(logicalName: string, key: string, source: string, contentType: string) {
+  return new aws.s3.BucketObjectv2(logicalName, {
+    bucket: glueAssets.name,
+    key,
+    source: $asset(source),
+    contentType,
+  });
+}
+
 const scriptKey = "scripts/transform.py";
-const scriptObject = new aws.s3.BucketObjectv2("TransformScript", {
-  bucket: glueAssets.name,
-  key: scriptKey,
-  source: $asset("glue-scripts/transform.py"),
-  contentType: "text/x-python",
-});
+const scriptObject = glueAsset(
+  "TransformScript",
+  scriptKey,
+  "glue-scripts/transform.py",
+  "text/x-python",
+);
 
 /** The lake lock's Python side, imported by the script (`--extra-py-files`). */
 const lockModuleKey = "scripts/lake_lock.py";
-const lockModuleObject = new aws.s3.BucketObjectv2("TransformLockModule", {
-  bucket: glueAssets.name,
-  key: lockModuleKey,
-  source: $asset("glue-scripts/lake_lock.py"),
-  contentType: "text/x-python",
-});
+const lockModuleObject = glueAsset(
+  "TransformLockModule",
+  lockModuleKey,
+  "glue-scripts/lake_lock.py",
+  "text/x-python",
+);
 
 /** Every `glue-scripts/sql/*.sql`, read when the app is synthesized (the folder may be empty). */
 export const sqlFiles = listSqlFiles("glue-scripts/sql");
 
 /** The lake's table declarations, from which the script builds its Spark schemas. */
 const tablesKey = "sql/tables.json";
-const tablesObject = new aws.s3.BucketObjectv2("TransformTables", {
-  bucket: glueAssets.name,
-  key: tablesKey,
-  source: $asset("packages/core/src/lake/tables.json"),
-  contentType: "application/json",
-});
+const tablesObject = glueAsset(
+  "TransformTables",
+  tablesKey,
+  "packages/core/src/lake/tables.json",
+  "application/json",
+);
 
-const sqlObjects = sqlFiles.map(
-  (file) =>
-    new aws.s3.BucketObjectv2(`TransformSql${logicalSuffix(file)}`, {
-      bucket: glueAssets.name,
-      key: `sql/${file}`,
-      source: $asset(`glue-scripts/sql/${file}`),
-      contentType: "application/sql",
-    }),
+const sqlObjects = sqlFiles.map((file) =>
+  glueAsset(
+    `TransformSql${logicalSuffix(file)}`,
+    `sql/${file}`,
+    `glue-scripts/sql/${file}`,
+    "application/sql",
+  ),
 );
 
 function listSqlFiles(dir: string): string[] {

@@ -99,6 +99,14 @@ def raw_file(lake: Path, ingestion_date: str) -> Path:
     return lake / "raw" / f"ingestion_date={ingestion_date}" / "stocks_data.parquet"
 
 
+def place_golden_raw(lake: Path, ingestion_date: str = "2018-01-11") -> Path:
+    """Copies the golden raw file into `lake` as the raw file of `ingestion_date`; returns its path."""
+    raw = raw_file(lake, ingestion_date)
+    raw.parent.mkdir(parents=True)
+    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    return raw
+
+
 def parquet_schema(spark: SparkSession, file: Path) -> str:
     """The Parquet message schema in a file's footer (physical types, repetition, logical types)."""
     jvm = spark._jvm

@@ -11,6 +11,7 @@ from support import (
     GOLDEN,
     RAW_SCHEMA,
     lake_snapshot,
+    place_golden_raw,
     raw_file,
     uri,
     utc,
@@ -25,9 +26,7 @@ import transform
 def lake(spark, tmp_path_factory):
     """A lake holding the tables of one good run."""
     root = tmp_path_factory.mktemp("bad-input") / "lake"
-    raw = raw_file(root, "2018-01-11")
-    raw.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    raw = place_golden_raw(root)
     transform.run(spark, uri(raw), uri(root))
     return root
 

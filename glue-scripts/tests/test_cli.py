@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 
 import pytest
 from support import (
-    GOLDEN,
     assert_rows_match,
     load_expected,
-    raw_file,
+    place_golden_raw,
     read_aggregated,
     read_json,
     read_refined,
@@ -28,9 +26,7 @@ SCRIPT = transform.__file__
 
 def test_script_runs_with_glue_style_arguments(spark, tmp_path):
     lake = tmp_path / "lake"
-    raw = raw_file(lake, "2018-01-11")
-    raw.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    raw = place_golden_raw(lake)
     result = subprocess.run(
         [
             sys.executable, SCRIPT, "--JOB_NAME", "transform_job_test", "--raw_path", uri(raw),
@@ -78,9 +74,7 @@ def test_lock_arguments():
 
 def test_a_run_killed_mid_publish_is_completed_by_the_next_run(spark, tmp_path):
     lake = tmp_path / "lake"
-    raw = raw_file(lake, "2018-01-11")
-    raw.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    raw = place_golden_raw(lake)
     result = subprocess.run(
         [sys.executable, SCRIPT, "--raw_path", uri(raw), "--lake_root", uri(lake)],
         env={**os.environ, transform.FAULT_ENV: "publish:step:3"},

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 import reference_model
 from support import (
-    GOLDEN,
     assert_rows_match,
     identity,
+    place_golden_raw,
     raw_file,
     read_aggregated,
     read_json,
@@ -55,9 +55,7 @@ def second_raw_rows() -> list[dict]:
 def base(spark, tmp_path_factory):
     """A lake after the golden run, with SECOND's raw file extracted but not transformed."""
     lake = tmp_path_factory.mktemp("crash-base") / "lake"
-    golden = raw_file(lake, FIRST)
-    golden.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", golden)
+    golden = place_golden_raw(lake, FIRST)
     transform.run(spark, uri(golden), uri(lake))
     write_raw_parquet(spark, second_raw_rows(), raw_file(lake, SECOND))
     return lake

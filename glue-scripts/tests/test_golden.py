@@ -14,6 +14,7 @@ from support import (
     lake_snapshot,
     load_expected,
     parquet_schema,
+    place_golden_raw,
     raw_file,
     read_aggregated,
     read_refined,
@@ -57,9 +58,7 @@ def message_fields(schema_text: str) -> list[str]:
 def golden_run(spark, tmp_path_factory):
     """A fresh lake after one run over the golden raw file: (lake, summary)."""
     lake = tmp_path_factory.mktemp("golden") / "lake"
-    raw = raw_file(lake, "2018-01-11")
-    raw.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", raw)
+    raw = place_golden_raw(lake)
     # as_uri() percent-encodes "=" (ingestion_date%3D...), as keys from S3 events arrive: accepted.
     summary = transform.run(spark, raw.as_uri(), uri(lake))
     return lake, summary

@@ -3,14 +3,13 @@ tables equal one transform over every raw file of the lake."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
 import reference_model
 from support import (
-    GOLDEN,
     assert_rows_match,
+    place_golden_raw,
     raw_file,
     read_aggregated,
     read_raw_rows,
@@ -110,9 +109,7 @@ def test_month_cut_by_the_window_edge_counts_all_its_sessions(spark, shifted_run
 
 def test_ticker_missing_from_the_new_raw_keeps_its_rows(spark, tmp_path):
     lake = tmp_path / "lake"
-    golden = raw_file(lake, "2018-01-11")
-    golden.parent.mkdir(parents=True)
-    shutil.copy(GOLDEN / "stocks_data.parquet", golden)
+    golden = place_golden_raw(lake)
     transform.run(spark, uri(golden), uri(lake))
     first = read_refined(spark, lake)
     first_months = read_aggregated(spark, lake)

@@ -94,6 +94,15 @@ def read_lock(root: str, client) -> bytes | None:
     return found[0] if found else None
 
 
+def run_together(target, names: list[str]) -> None:
+    """Runs `target(name)` for each name, each in its own thread, all at once; returns when all end."""
+    threads = [threading.Thread(target=target, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", ""])
     child.wait()
@@ -278,11 +287,7 @@ def test_one_of_many_concurrent_writers_holds_the_lock_at_any_moment(lake):
         except Exception as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=writer, args=(f"writer {i}",)) for i in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(writer, [f"writer {i}" for i in range(5)])
     assert errors == []
     assert state["most"] == 1
     assert state["rounds"] == 15
@@ -302,11 +307,7 @@ def test_exactly_one_of_many_writers_takes_over_one_stale_lock(lake):
         except LakeLockedError as error:
             refused.append(error)
 
-    threads = [threading.Thread(target=taker, args=(f"taker {i}",)) for i in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(taker, [f"taker {i}" for i in range(6)])
     assert len(won) == 1
     assert len(refused) == 5
     won[0].assert_held()

@@ -70,49 +70,30 @@ export function toOption(key: string, flag: Flag<unknown>): Option {
 
 export const text = (value: string): string => value;
 
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
-    throw new UsageError(
-      "InvalidValue",
-      `${flag} ${JSON.stringify(value)} is not a positive whole number`,
-    );
-  }
-  return n;
-}
+/** A parser of numbers that `accepts` takes; any other text is a usage error saying it is not `what`. */
+const numberOf =
+  (accepts: (n: number) => boolean, what: string) =>
+  (value: string, flag: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !accepts(n)) {
+      throw new UsageError("InvalidValue", `${flag} ${JSON.stringify(value)} is not ${what}`);
+    }
+    return n;
+  };
 
-export function wholeNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
-    throw new UsageError(
-      "InvalidValue",
-      `${flag} ${JSON.stringify(value)} is not a whole number (0 or more)`,
-    );
-  }
-  return n;
-}
-
-export function seconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(
-      "InvalidValue",
-      `${flag} ${JSON.stringify(value)} is not a number of seconds (0 or more)`,
-    );
-  }
-  return n;
-}
-
-export function positiveNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(
-      "InvalidValue",
-      `${flag} ${JSON.stringify(value)} is not a positive number`,
-    );
-  }
-  return n;
-}
+export const positiveInt = numberOf(
+  (n) => Number.isInteger(n) && n >= 1,
+  "a positive whole number",
+);
+export const wholeNumber = numberOf(
+  (n) => Number.isInteger(n) && n >= 0,
+  "a whole number (0 or more)",
+);
+export const seconds = numberOf(
+  (n) => Number.isFinite(n) && n >= 0,
+  "a number of seconds (0 or more)",
+);
+export const positiveNumber = numberOf((n) => Number.isFinite(n) && n > 0, "a positive number");
 
 /** A parser that accepts one of `values`. */
 export const oneOf =

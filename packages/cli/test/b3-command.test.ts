@@ -1,12 +1,12 @@
 /** The command line itself: version, typo suggestions, `help <command>`, help derived from each command's one declaration, and flags checked before anything is attempted. */
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "@b3/core/extract";
 import { DEFAULT_LOCK_WAIT_MS } from "@b3/core/lake";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
+import { tempFolder } from "../../core/test/temp-folder.ts";
 import { COMMANDS } from "../src/b3.ts";
 import { extract } from "../src/commands/extract.ts";
 import { run } from "../src/commands/run.ts";
@@ -16,11 +16,7 @@ import { runB3 } from "./run-b3.ts";
 
 const ROOT_PACKAGE = new URL("../../../package.json", import.meta.url);
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "b3-command-"));
-});
-afterAll(() => rm(root, { recursive: true, force: true }));
+const root = tempFolder("b3-command-");
 
 /** A fetch that fails the test if anything reaches for the network. */
 const noFetch: typeof fetch = async () => {
@@ -109,7 +105,7 @@ describe("help from each command's declaration", () => {
 });
 
 describe("flags are checked before anything is attempted", () => {
-  const lakeAt = (name: string) => join(root, name);
+  const lakeAt = (name: string) => join(root.path, name);
 
   it.each([
     [["--engine", "foo"], /^error: --engine "foo" is not one of duckdb, spark\n/],
@@ -145,7 +141,7 @@ describe("flags are checked before anything is attempted", () => {
 
 describe("what to do, with the flags that do it", () => {
   it("a core remedy about a setting is shown with that setting's flag and variable", async () => {
-    const lake = join(root, "remedy");
+    const lake = join(root.path, "remedy");
     const out = await runB3(
       ["extract", "--replay", FIXTURES, "--tickers", "PETR4.SA,ZZZZ3.SA", "--lake", lake],
       { now: new Date("2018-01-10T12:00:00Z") },
@@ -162,7 +158,7 @@ describe("what to do, with the flags that do it", () => {
       "run",
       ...replay,
       "--lake",
-      join(root, "json"),
+      join(root.path, "json"),
       "--samples",
       "2",
       "--json",

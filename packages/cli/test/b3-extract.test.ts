@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
 import {
@@ -22,7 +20,7 @@ import { localLake } from "../../core/src/lake/index.ts";
 import { acquireLakeLock } from "../../core/src/lake/lock.ts";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { type FakeYahoo, startFakeYahoo } from "../../core/test/fake-yahoo.ts";
-import { runB3 } from "./run-b3.ts";
+import { runB3, runB3Process } from "./run-b3.ts";
 
 let lake: string;
 let yahoo: FakeYahoo;
@@ -38,23 +36,16 @@ afterEach(() => rm(lake, { recursive: true, force: true }));
 const b3 = (argv: string[], env: NodeJS.ProcessEnv = {}, fetchImpl?: typeof fetch) =>
   runB3(argv, { env, fetch: fetchImpl ?? yahoo.fetch, now: new Date("2018-01-10T12:00:00Z") });
 
+/** `b3 extract` of the run date 2018-01-10 for `tickers` into `lakeArg`, then any further flags. */
+const extractDay = (tickers: string, lakeArg: string, ...more: string[]) =>
+  b3(["extract", "--date", "2018-01-10", "--tickers", tickers, "--lake", lakeArg, ...more]);
+
 const files = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).sort();
 
 async function rawRows(lakeDir: string, date: string) {
   const bytes = await readFile(join(lakeDir, `raw/ingestion_date=${date}/stocks_data.parquet`));
   return parquetReadObjects({
     file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-  });
-}
-
-const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));
-
-/** The b3 command in a child process: its real stdout and stderr, and exit code. */
-function execB3(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [B3, ...argv], { env: {} }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
   });
 }
 
@@ -110,16 +101,7 @@ describe("b3 extract", () => {
     const raw = join(lake, "raw/ingestion_date=2018-01-10/stocks_data.parquet");
     await mkdir(dirname(raw), { recursive: true });
     await writeFile(raw, "PAR1 not really");
-    const out = await b3([
-      "extract",
-      "--json",
-      "--date",
-      "2018-01-10",
-      "--tickers",
-      "PETR4.SA",
-      "--lake",
-      lake,
-    ]);
+    const out = await extractDay("PETR4.SA", lake, "--json");
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ replacedCorrupt: raw, rowsWritten: 16 });
     expect(out.stderr).toContain(
@@ -133,17 +115,7 @@ describe("b3 extract", () => {
     try {
       await copyFile(join(FIXTURES, "PETR4.SA.json"), join(replay, "PETR4.SA.json"));
       await copyFile(join(FIXTURES, "PETR4.SA.json"), join(replay, "ITUB4.SA.json"));
-      const out = await b3([
-        "extract",
-        "--date",
-        "2018-01-10",
-        "--tickers",
-        "PETR4.SA,ITUB4.SA",
-        "--lake",
-        lake,
-        "--replay",
-        replay,
-      ]);
+      const out = await extractDay("PETR4.SA,ITUB4.SA", lake, "--replay", replay);
       expect(out.code).toBe(3);
       expect(out.stdout).toContain(
         "error: ITUB4.SA: Yahoo answered with the chart of PETR4.SA when asked for ITUB4.SA",
@@ -165,7 +137,9 @@ describe("b3 extract", () => {
       await writeFile(join(replay, "PETR4.SA.json"), JSON.stringify(body));
       await copyFile(join(FIXTURES, "ITUB4.SA.json"), join(replay, "ITUB4.SA.json"));
       const argv = ["--date", "2020-07-01", "--tickers", "PETR4.SA,ITUB4.SA", "--lake", lake];
-      const child = await execB3(["extract", "--json", "--replay", replay, ...argv]);
+      const child = await runB3Process(["extract", "--json", "--replay", replay, ...argv], {
+        env: {},
+      });
       expect(child.code).toBe(3);
       const report = JSON.parse(child.stdout);
       expect(report.outcomes[0]).toMatchObject({ ticker: "PETR4.SA", kind: "invalid_response" });
@@ -182,17 +156,7 @@ describe("b3 extract", () => {
   it("another writer holds the lake lock: waits --lock-wait seconds, then exit 1 naming it", async () => {
     const held = await acquireLakeLock(localLake(lake), { owner: "transform of 2018-01-09" });
     try {
-      const out = await b3([
-        "extract",
-        "--date",
-        "2018-01-10",
-        "--tickers",
-        "PETR4.SA",
-        "--lake",
-        lake,
-        "--lock-wait",
-        "0.2",
-      ]);
+      const out = await extractDay("PETR4.SA", lake, "--lock-wait", "0.2");
       expect(out.code).toBe(1);
       expect(out.stderr).toContain("waiting for the lake lock, held by transform of 2018-01-09");
       expect(out.stderr).toMatch(
@@ -218,15 +182,7 @@ describe("b3 extract", () => {
   });
 
   it("an unknown ticker: exit 3, the others written, the error names ticker, cause and action", async () => {
-    const out = await b3([
-      "extract",
-      "--date",
-      "2018-01-10",
-      "--tickers",
-      "PETR4.SA,ZZZZ3.SA",
-      "--lake",
-      lake,
-    ]);
+    const out = await extractDay("PETR4.SA,ZZZZ3.SA", lake);
     expect(out.code).toBe(3);
     expect(out.stdout).toContain(
       "error: ZZZZ3.SA: Yahoo has no data for this symbol (it may be delisted or mistyped)",
@@ -323,8 +279,7 @@ describe("b3 extract --lake s3://", () => {
   afterEach(() => {
     vi.unstubAllEnvs();
   });
-  const extractTo = (lakeUri: string) =>
-    b3(["extract", "--date", "2018-01-10", "--tickers", "PETR4.SA", "--lake", lakeUri]);
+  const extractTo = (lakeUri: string) => extractDay("PETR4.SA", lakeUri);
 
   it("writes the raw object into the bucket", async () => {
     await client().send(new CreateBucketCommand({ Bucket: "cli-lake" }));
@@ -368,16 +323,7 @@ describe("b3 extract --lake s3://", () => {
     expect(await parquetReadObjects({ file: bytes?.buffer as ArrayBuffer })).toHaveLength(16);
     // The re-run merges into it, without storing the same version twice.
     vi.stubEnv("AWS_ENDPOINT_URL_S3", inject("motoEndpoint"));
-    const again = await b3([
-      "extract",
-      "--json",
-      "--date",
-      "2018-01-10",
-      "--tickers",
-      "PETR4.SA",
-      "--lake",
-      "s3://lossy-lake",
-    ]);
+    const again = await extractDay("PETR4.SA", "s3://lossy-lake", "--json");
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ rowsWritten: 16, rowsKept: 0 });
   });

@@ -1,23 +1,19 @@
 /** Any size of run under a low open-files limit: a backfill of 5,000 sessions of one ticker (5,000 partitions) transforms under `ulimit -n 256`. */
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addDays, type RawRow } from "@b3/core/extract";
 import { encodeRawParquet, rawKey } from "@b3/core/lake";
 import { queryLake } from "@b3/core/query";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempFolder } from "../../core/test/temp-folder.ts";
 
 const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));
 // Twenty times the descriptor limit: a writer holding one file per partition fails long before the end.
 const SESSIONS = 5_000;
 
-let lake: string;
-beforeAll(async () => {
-  lake = await mkdtemp(join(tmpdir(), "b3-open-files-"));
-});
-afterAll(() => rm(lake, { recursive: true, force: true }));
+const lake = tempFolder("b3-open-files-");
 
 /** One bar a day from 1880-01-01 on, prices walking by cents. */
 function backfill(): RawRow[] {
@@ -41,7 +37,7 @@ function backfill(): RawRow[] {
 describe("b3 transform under ulimit -n 256", () => {
   it("writes 5,000 partitions of one ticker without running out of file descriptors", async () => {
     const date = addDays("1880-01-01", SESSIONS);
-    const raw = join(lake, rawKey(date));
+    const raw = join(lake.path, rawKey(date));
     await mkdir(join(raw, ".."), { recursive: true });
     await writeFile(raw, encodeRawParquet(backfill()));
     const run = spawnSync(
@@ -55,7 +51,7 @@ describe("b3 transform under ulimit -n 256", () => {
         "--date",
         date,
         "--lake",
-        lake,
+        lake.path,
         "--json",
       ],
       { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
@@ -70,9 +66,9 @@ describe("b3 transform under ulimit -n 256", () => {
       first_partition: "1880-01-01",
       last_partition: addDays("1880-01-01", SESSIONS - 1),
     });
-    expect((await readdir(join(lake, "refined"))).length).toBe(SESSIONS);
+    expect((await readdir(join(lake.path, "refined"))).length).toBe(SESSIONS);
     const tail = await queryLake(
-      lake,
+      lake.path,
       "SELECT count(*), count(media_movel_7d), max(data_pregao) FROM refined_stocks",
     );
     expect(tail.rows).toEqual([[SESSIONS, SESSIONS - 6, addDays("1880-01-01", SESSIONS - 1)]]);

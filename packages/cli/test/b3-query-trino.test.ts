@@ -7,7 +7,6 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { GlueTableDefinition } from "@b3/core/lake";
 import {
   isTrinoInstalled,
@@ -23,14 +22,13 @@ import {
 } from "@b3/core/query";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
+import { GOLDEN } from "../../core/test/golden.ts";
 import { compareEngines, duckdbRows } from "./engine-compare.ts";
 import { runB3 } from "./run-b3.ts";
 import { type SynthesizedCatalog, synthesizedCatalog } from "./synthesized-catalog.ts";
 
 // Each query plans every projected day since 2000 (as Athena does): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 90_000 });
-
-const GOLDEN = fileURLToPath(new URL("../../../glue-scripts/tests/golden/", import.meta.url));
 
 /** The environment the CLI gets: the test run's own Trino folder, the user's download cache. */
 const env = (): NodeJS.ProcessEnv => ({
@@ -324,23 +322,25 @@ describe("a wrong declaration makes the check fail", () => {
     ];
   };
 
-  it("volume_negociado declared int: Trino reads it anyway, the type check catches it", async () => {
-    await register("wrong_int", refinedWith("volume_negociado", "int"));
+  /** What the engines differ on over June's partitions, with `column` declared `type` in Trino's catalog. */
+  const problemsWith = async (column: string, type: string) => {
+    const catalog = `wrong_${type}`;
+    await register(catalog, refinedWith(column, type));
     const { problems } = await compareEngines(
       lakes.fixtures.root,
-      session("wrong_int"),
+      session(catalog),
       "SELECT * FROM refined_stocks WHERE data_pregao >= DATE '2020-06-01'",
     );
+    return problems;
+  };
+
+  it("volume_negociado declared int: Trino reads it anyway, the type check catches it", async () => {
+    const problems = await problemsWith("volume_negociado", "int");
     expect(problems).toEqual(["column volume_negociado: DuckDB reads BIGINT, Trino integer"]);
   });
 
   it("fechamento declared float: Trino refuses the Parquet double, and the check fails", async () => {
-    await register("wrong_float", refinedWith("fechamento", "float"));
-    const { problems } = await compareEngines(
-      lakes.fixtures.root,
-      session("wrong_float"),
-      "SELECT * FROM refined_stocks WHERE data_pregao >= DATE '2020-06-01'",
-    );
+    const problems = await problemsWith("fechamento", "float");
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/Unsupported Trino column type \(real\).*fechamento/);
   });
@@ -348,6 +348,9 @@ describe("a wrong declaration makes the check fail", () => {
 
 describe("b3 query --engine trino", () => {
   const lake = () => lakes.fixtures.root;
+  /** `b3 query --lake <lake> --engine trino …`. */
+  const trinoQuery = (lakeDir: string, ...argv: string[]) =>
+    b3(["query", "--lake", lakeDir, "--engine", "trino", ...argv]);
 
   it.each([
     "SELECT * FROM refined_stocks ORDER BY data_pregao, nome_acao",
@@ -355,16 +358,7 @@ describe("b3 query --engine trino", () => {
     "SELECT ticker, trade_date, open, close, volume, ingestion_date FROM raw_stocks ORDER BY trade_date, ticker",
   ])("prints the same JSON as --engine duckdb: %s", async (sql) => {
     const duck = await b3(["query", "--lake", lake(), "--format", "json", sql]);
-    const trino = await b3([
-      "query",
-      "--lake",
-      lake(),
-      "--engine",
-      "trino",
-      "--format",
-      "json",
-      sql,
-    ]);
+    const trino = await trinoQuery(lake(), "--format", "json", sql);
     expect(trino.stderr).toBe("");
     expect(trino.code).toBe(0);
     expect(JSON.parse(trino.stdout).length).toBeGreaterThan(20);
@@ -375,19 +369,15 @@ describe("b3 query --engine trino", () => {
     const sql =
       "SELECT nome_acao, count(*) AS sessions, max(data_pregao) AS last FROM refined_stocks WHERE data_pregao >= DATE '2020-06-01' GROUP BY 1 ORDER BY 1";
     const duck = await b3(["query", "--lake", lake(), sql]);
-    const trino = await b3(["query", "--lake", lake(), "--engine", "trino", sql]);
+    const trino = await trinoQuery(lake(), sql);
     expect(trino.stdout).toBe(duck.stdout);
     expect(trino.stdout).toMatch(/│ PETR4\.SA\s+│ 2[0-9]\s+│ 2020-06-30 │/);
-    const csv = await b3([
-      "query",
-      "--lake",
+    const csv = await trinoQuery(
       lake(),
-      "--engine",
-      "trino",
       "--format",
       "csv",
       "SELECT ticker, ingested_at FROM raw_stocks WHERE ingestion_date = DATE '2020-07-01' AND trade_date = DATE '2020-06-30' ORDER BY ticker;",
-    ]);
+    );
     expect(csv.stdout).toMatch(
       /^ticker,ingested_at\r\nITUB4\.SA,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\r\nPETR4\.SA,/,
     );
@@ -396,30 +386,19 @@ describe("b3 query --engine trino", () => {
   it("answers with empty, typed tables for a lake with nothing in it yet", async () => {
     const empty = join(work, "empty-lake");
     mkdirSync(empty, { recursive: true });
-    const out = await b3([
-      "query",
-      "--lake",
+    const out = await trinoQuery(
       empty,
-      "--engine",
-      "trino",
       "--format",
       "json",
       "SELECT (SELECT count(*) FROM raw_stocks WHERE ingestion_date >= DATE '2020-01-01') AS raw, (SELECT count(*) FROM refined_stocks WHERE data_pregao >= DATE '2020-01-01') AS refined, (SELECT count(*) FROM aggregated_stocks) AS aggregated",
-    ]);
+    );
     expect(out.stderr).toBe("");
     expect(JSON.parse(out.stdout)).toEqual([{ raw: 0, refined: 0, aggregated: 0 }]);
     expect(existsSync(join(empty, "raw"))).toBe(false);
   });
 
   it("reports a SQL error with Trino's message (exit 1)", async () => {
-    const out = await b3([
-      "query",
-      "--lake",
-      lake(),
-      "--engine",
-      "trino",
-      "SELECT nope FROM raw_stocks",
-    ]);
+    const out = await trinoQuery(lake(), "SELECT nope FROM raw_stocks");
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/^error: trino: line 1:8: Column 'nope' cannot be resolved/);
     expect(out.stdout).toBe("");

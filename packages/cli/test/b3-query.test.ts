@@ -9,9 +9,14 @@ import {
 } from "@aws-sdk/client-athena";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
+import { goldenColumns } from "../../core/test/golden.ts";
 import { runB3 } from "./run-b3.ts";
 
 const b3 = (argv: string[]) => runB3(argv);
+
+/** `b3 query --lake <the lake> --format <format> <sql>`. */
+const queryAs = (format: "json" | "csv", sql: string) =>
+  b3(["query", "--lake", lake, "--format", format, sql]);
 
 let lake: string;
 beforeAll(async () => {
@@ -46,14 +51,10 @@ describe("b3 query --lake (DuckDB)", () => {
   });
 
   it("--format json gives typed values; raw_stocks carries ingestion_date", async () => {
-    const out = await b3([
-      "query",
-      "--lake",
-      lake,
-      "--format",
+    const out = await queryAs(
       "json",
       "SELECT ticker, trade_date, ingestion_date, volume FROM raw_stocks WHERE ticker = 'PETR4.SA' ORDER BY trade_date LIMIT 1",
-    ]);
+    );
     expect(JSON.parse(out.stdout)).toEqual([
       {
         ticker: "PETR4.SA",
@@ -65,48 +66,19 @@ describe("b3 query --lake (DuckDB)", () => {
   });
 
   it("--format csv quotes what needs quoting", async () => {
-    const out = await b3([
-      "query",
-      "--lake",
-      lake,
-      "--format",
-      "csv",
-      `SELECT 'a,b' AS x, 'say "hi"' AS y, NULL AS z`,
-    ]);
+    const out = await queryAs("csv", `SELECT 'a,b' AS x, 'say "hi"' AS y, NULL AS z`);
     expect(out.stdout).toBe('x,y,z\r\n"a,b","say ""hi""",\r\n');
   });
 
   it("refined_stocks and aggregated_stocks exist with their columns before any transform", async () => {
-    const out = await b3([
-      "query",
-      "--lake",
-      lake,
-      "--format",
+    const out = await queryAs(
       "json",
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'refined_stocks' ORDER BY ordinal_position",
-    ]);
-    expect(JSON.parse(out.stdout).map((c: { column_name: string }) => c.column_name)).toEqual([
-      "nome_acao",
-      "abertura",
-      "fechamento",
-      "max",
-      "min",
-      "volume_negociado",
-      "media_movel_7d",
-      "lag_1d",
-      "lag_2d",
-      "lag_3d",
-      "fechamento_ajustado",
-      "data_pregao",
-    ]);
-    const count = await b3([
-      "query",
-      "--lake",
-      lake,
-      "--format",
-      "json",
-      "SELECT count(*) AS n FROM aggregated_stocks",
-    ]);
+    );
+    expect(JSON.parse(out.stdout).map((c: { column_name: string }) => c.column_name)).toEqual(
+      await goldenColumns("expected_refined.csv"),
+    );
+    const count = await queryAs("json", "SELECT count(*) AS n FROM aggregated_stocks");
     expect(JSON.parse(count.stdout)).toEqual([{ n: 0 }]);
   });
 

@@ -1,32 +1,28 @@
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { queryLake } from "@b3/core/query";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
+import { tempFolder } from "../../core/test/temp-folder.ts";
+import { lakeTables } from "./lake-tables.ts";
 import { runB3 } from "./run-b3.ts";
 
 const b3 = (argv: string[]) => runB3(argv, { now: new Date("2020-07-01T12:00:00Z") });
 
 const replay = ["--replay", FIXTURES, "--tickers", "PETR4.SA,ITUB4.SA"];
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "b3-run-"));
-});
-afterAll(() => rm(root, { recursive: true, force: true }));
+const root = tempFolder("b3-run-");
 
-const everything = async (lake: string) => ({
-  refined: (await queryLake(lake, "SELECT * FROM refined_stocks ORDER BY data_pregao, nome_acao"))
-    .rows,
-  aggregated: (
-    await queryLake(lake, "SELECT * FROM aggregated_stocks ORDER BY nome_acao, mes_referencia")
-  ).rows,
-});
+/** `b3 run` of 2020-07-01 from the recorded bodies of `tickers`. */
+const runDay = (lake: string, tickers: string) =>
+  b3(["run", "--date", "2020-07-01", "--lake", lake, "--replay", FIXTURES, "--tickers", tickers]);
+
+/** `b3 transform --date <date> --lake <lake>`, then any further flags. */
+const transform = (date: string, lake: string, ...more: string[]) =>
+  b3(["transform", "--date", date, "--lake", lake, ...more]);
 
 describe("b3 run", () => {
   it("extracts, transforms and prints the summary and the newest rows (exit 0)", async () => {
-    const lake = join(root, "run");
-    const out = await b3(["run", "--date", "2020-07-01", "--lake", lake, ...replay]);
+    const lake = join(root.path, "run");
+    const out = await runDay(lake, "PETR4.SA,ITUB4.SA");
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("wrote 246 rows to");
@@ -41,33 +37,13 @@ describe("b3 run", () => {
   });
 
   it("a partial extract still transforms what was written (exit 3)", async () => {
-    const out = await b3([
-      "run",
-      "--date",
-      "2020-07-01",
-      "--lake",
-      join(root, "partial"),
-      "--replay",
-      FIXTURES,
-      "--tickers",
-      "PETR4.SA,NOPE3.SA",
-    ]);
+    const out = await runDay(join(root.path, "partial"), "PETR4.SA,NOPE3.SA");
     expect(out.code).toBe(3);
     expect(out.stdout).toContain("refined: 123 partitions written");
   });
 
   it("nothing extracted: no transform (exit 1)", async () => {
-    const out = await b3([
-      "run",
-      "--date",
-      "2020-07-01",
-      "--lake",
-      join(root, "none"),
-      "--replay",
-      FIXTURES,
-      "--tickers",
-      "NOPE3.SA",
-    ]);
+    const out = await runDay(join(root.path, "none"), "NOPE3.SA");
     expect(out.code).toBe(1);
     expect(out.stdout).not.toContain("refined:");
   });
@@ -75,7 +51,7 @@ describe("b3 run", () => {
 
 describe("b3 transform", () => {
   it("a missing raw file: exit 1 with what to do", async () => {
-    const out = await b3(["transform", "--date", "2020-07-02", "--lake", join(root, "run")]);
+    const out = await transform("2020-07-02", join(root.path, "run"));
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(
       /^error: transform: raw file .*raw\/ingestion_date=2020-07-02\/stocks_data\.parquet does not exist\n {2}what to do: run the extract for that date first\n/,
@@ -95,24 +71,15 @@ describe("b3 transform", () => {
 
   it("--engine spark runs the Glue job on DuckDB's output and both engines end with the same tables", async () => {
     // Day 1 by DuckDB, day 2 (a shifted window) by Spark reading DuckDB's refined history…
-    const mixed = join(root, "mixed");
+    const mixed = join(root.path, "mixed");
     expect((await b3(["extract", "--date", "2020-06-01", "--lake", mixed, ...replay])).code).toBe(
       0,
     );
-    expect((await b3(["transform", "--date", "2020-06-01", "--lake", mixed])).code).toBe(0);
+    expect((await transform("2020-06-01", mixed)).code).toBe(0);
     expect((await b3(["extract", "--date", "2020-07-01", "--lake", mixed, ...replay])).code).toBe(
       0,
     );
-    const spark = await b3([
-      "transform",
-      "--engine",
-      "spark",
-      "--json",
-      "--date",
-      "2020-07-01",
-      "--lake",
-      mixed,
-    ]);
+    const spark = await transform("2020-07-01", mixed, "--engine", "spark", "--json");
     expect(spark.stderr).toBe("");
     expect(spark.code).toBe(0);
     expect(JSON.parse(spark.stdout)).toMatchObject({
@@ -122,10 +89,10 @@ describe("b3 transform", () => {
     });
 
     // …equals both days by DuckDB alone, value for value.
-    const duck = join(root, "duck");
+    const duck = join(root.path, "duck");
     await cp(join(mixed, "raw"), join(duck, "raw"), { recursive: true });
-    expect((await b3(["transform", "--date", "2020-06-01", "--lake", duck])).code).toBe(0);
-    expect((await b3(["transform", "--date", "2020-07-01", "--lake", duck])).code).toBe(0);
-    expect(await everything(mixed)).toEqual(await everything(duck));
+    expect((await transform("2020-06-01", duck)).code).toBe(0);
+    expect((await transform("2020-07-01", duck)).code).toBe(0);
+    expect(await lakeTables(mixed)).toEqual(await lakeTables(duck));
   }, 240_000);
 });

@@ -1,16 +1,9 @@
-/** Runs the b3 command in-process, as a person would from a shell, capturing its output. */
-import { Writable } from "node:stream";
+/** Runs the b3 command as a person would from a shell, capturing its output: in-process, or as a child process. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Capture } from "../../core/test/capture.ts";
 import { main } from "../src/b3.ts";
 import type { CliIo } from "../src/cli-io.ts";
-
-class Capture extends Writable {
-  text = "";
-  isTTY = false;
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 export interface B3Options {
   env?: NodeJS.ProcessEnv;
@@ -31,4 +24,32 @@ export async function runB3(argv: string[], options: B3Options = {}) {
   };
   const code = await main(argv, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));
+
+/**
+ * `b3 …` in a child process, for what only a real process shows (its own stdout, locks between
+ * processes): resolves with its exit code and output. `env` replaces the child's environment.
+ */
+export function runB3Process(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [B3, ...argv], {
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }

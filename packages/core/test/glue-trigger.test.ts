@@ -1,10 +1,4 @@
-import {
-  CreateJobCommand,
-  DeleteJobCommand,
-  GlueClient,
-  type JobRun,
-  StartJobRunCommand,
-} from "@aws-sdk/client-glue";
+import { CreateJobCommand, DeleteJobCommand, GlueClient, type JobRun } from "@aws-sdk/client-glue";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   isRunFor,
@@ -12,6 +6,7 @@ import {
   rawObjectsOf,
   startTransformRuns,
 } from "../src/trigger/glue-trigger.ts";
+import { startRunsForOtherFiles } from "./glue-runs.ts";
 
 const rawPath = "s3://b3-lake/raw/ingestion_date=2026-11-26/stocks_data.parquet";
 const written = new Date("2026-11-26T09:00:00.000Z");
@@ -144,16 +139,7 @@ describe("against moto's Glue", () => {
         ExecutionProperty: { MaxConcurrentRuns: 1000 },
       }),
     );
-    for (let i = 0; i < 120; i++) {
-      await glue.send(
-        new StartJobRunCommand({
-          JobName: jobName,
-          Arguments: {
-            "--raw_path": `s3://b3-lake/raw/ingestion_date=2026-10-01/part-${i}.parquet`,
-          },
-        }),
-      );
-    }
+    await startRunsForOtherFiles(glue, jobName, 120);
   });
   afterAll(async () => {
     await glue.send(new DeleteJobCommand({ JobName: jobName }));

@@ -1,11 +1,9 @@
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { LakeError } from "../src/lake/errors.ts";
 import { localLake } from "../src/lake/local-lake.ts";
 import {
@@ -18,15 +16,9 @@ import {
 } from "../src/lake/lock.ts";
 import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
 import type { LakeStorage } from "../src/lake/storage.ts";
+import { lakeErrorOf } from "./lake-error-of.ts";
+import { freshBucket, motoEndpoint, motoS3 } from "./moto-s3.ts";
 
-// moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.
-process.env.AWS_ACCESS_KEY_ID = "testing";
-process.env.AWS_SECRET_ACCESS_KEY = "testing";
-process.env.AWS_REGION = "us-east-1";
-delete process.env.AWS_SESSION_TOKEN;
-delete process.env.AWS_PROFILE;
-
-const client = createS3Client({ endpoint: inject("motoEndpoint") });
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -42,27 +34,11 @@ const lakes: [string, () => Promise<LakeStorage>][] = [
       return localLake(root);
     },
   ],
-  [
-    "S3 lake",
-    async () => {
-      const bucket = `b3-lock-${randomUUID()}`.slice(0, 40);
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return s3Lake({ bucket, prefix: "lake", client });
-    },
-  ],
+  ["S3 lake", async () => s3Lake({ bucket: await freshBucket(), prefix: "lake", client: motoS3 })],
 ];
 
 /** Fast polls: every test waits well under a second. */
 const quick = { pollMs: 10 } satisfies Partial<LakeLockOptions>;
-
-async function rejectionOf(promise: Promise<unknown>): Promise<LakeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LakeError);
-  return error as LakeError;
-}
 
 /** The pid of a process that existed and has exited. */
 async function deadPid(): Promise<number> {
@@ -73,6 +49,15 @@ async function deadPid(): Promise<number> {
 }
 
 describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
+  /** A fresh lake whose lock "old" took on host "box" at `start`: the holder that later clocks find. */
+  const heldByOld = async (start: Date) => {
+    const lake = await makeLake();
+    return {
+      lake,
+      old: await acquireLakeLock(lake, { owner: "old", host: "box", now: () => start }),
+    };
+  };
+
   it("writes the documented JSON at _lake.lock while held and deletes it on release", async () => {
     const lake = await makeLake();
     const at = new Date("2026-12-03T12:00:00.000Z");
@@ -97,8 +82,8 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
 
     await lock.release();
     await lock.release(); // a second release does nothing
-    expect((await rejectionOf(lake.getWithVersion(lakeLockKey))).code).toBe("NotFound");
-    expect((await rejectionOf(lock.assertHeld())).message).toBe(
+    expect((await lakeErrorOf(lake.getWithVersion(lakeLockKey))).code).toBe("NotFound");
+    expect((await lakeErrorOf(lock.assertHeld())).message).toBe(
       "the lake lock was already released",
     );
   });
@@ -114,7 +99,7 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     const waitedFor: string[] = [];
     const started = performance.now();
 
-    const error = await rejectionOf(
+    const error = await lakeErrorOf(
       acquireLakeLock(lake, {
         owner: "extract of 2020-07-03",
         waitMs: 300,
@@ -142,7 +127,7 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
   it("waits like any other writer when the same process asks again", async () => {
     const lake = await makeLake();
     const first = await acquireLakeLock(lake, { owner: "first" });
-    const error = await rejectionOf(
+    const error = await lakeErrorOf(
       acquireLakeLock(lake, { owner: "second", waitMs: 50, ...quick }),
     );
     expect(error.message).toMatch(
@@ -172,14 +157,13 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
   });
 
   it("takes over a lock whose lease ran out; the old holder finds it lost and leaves it alone", async () => {
-    const lake = await makeLake();
     const start = new Date("2026-12-03T12:00:00.000Z");
-    const old = await acquireLakeLock(lake, { owner: "old", host: "box", now: () => start });
+    const { lake, old } = await heldByOld(start);
     const later = new Date(start.getTime() + 120_001);
     const taker = await acquireLakeLock(lake, { owner: "new", waitMs: 0, now: () => later });
 
     expect(taker.info.acquired_at).toBe(later.toISOString());
-    const lost = await rejectionOf(old.assertHeld());
+    const lost = await lakeErrorOf(old.assertHeld());
     expect(lost.code).toBe("Locked");
     expect(lost.message).toBe(
       `the lake lock was lost to new on host ${hostname()} (pid ${process.pid}) since ${later.toISOString()}`,
@@ -191,10 +175,9 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
   });
 
   it("does not take over a lock whose lease has not run out", async () => {
-    const lake = await makeLake();
     const start = new Date("2026-12-03T12:00:00.000Z");
-    const holder = await acquireLakeLock(lake, { owner: "old", host: "box", now: () => start });
-    const error = await rejectionOf(
+    const { lake, old: holder } = await heldByOld(start);
+    const error = await lakeErrorOf(
       acquireLakeLock(lake, {
         owner: "new",
         waitMs: 0,
@@ -209,13 +192,13 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     const lake = await makeLake();
     const pid = await deadPid();
     const elsewhere = await acquireLakeLock(lake, { owner: "crashed", host: "elsewhere", pid });
-    const error = await rejectionOf(acquireLakeLock(lake, { owner: "next", waitMs: 0 }));
+    const error = await lakeErrorOf(acquireLakeLock(lake, { owner: "next", waitMs: 0 }));
     expect(error.message).toMatch(/^lake locked by crashed on host elsewhere/);
     await elsewhere.release();
 
     const crashed = await acquireLakeLock(lake, { owner: "crashed", pid });
     const next = await acquireLakeLock(lake, { owner: "next", waitMs: 0 });
-    expect((await rejectionOf(crashed.assertHeld())).message).toMatch(
+    expect((await lakeErrorOf(crashed.assertHeld())).message).toMatch(
       /^the lake lock was lost to next /,
     );
     await next.release();
@@ -256,7 +239,7 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
     });
     await sleep(700);
     expect(decodeLock((await lake.getWithVersion(lakeLockKey)).body)?.token).toBe(taker.info.token);
-    expect((await rejectionOf(lock.assertHeld())).message).toMatch(
+    expect((await lakeErrorOf(lock.assertHeld())).message).toMatch(
       /^the lake lock was lost to taker on host box /,
     );
     await lock.release();
@@ -278,7 +261,7 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
         await sleep(10);
       }
     };
-    const error = await rejectionOf(untilRenewalFails());
+    const error = await lakeErrorOf(untilRenewalFails());
     expect(error.code).toBe("Locked");
     expect(error.message).toBe("the lake lock could not be renewed (S3 did not answer)");
     expect(error.remedy).toBe("stop before publishing");
@@ -293,7 +276,7 @@ describe.each(lakes)("lake lock on a %s", (_, makeLake) => {
         throw new Error("work failed");
       }),
     ).rejects.toThrow("work failed");
-    expect((await rejectionOf(lake.getWithVersion(lakeLockKey))).code).toBe("NotFound");
+    expect((await lakeErrorOf(lake.getWithVersion(lakeLockKey))).code).toBe("NotFound");
   });
 
   it("lets one of many concurrent writers hold the lock at any moment", async () => {
@@ -364,9 +347,8 @@ describe("conditional writes", () => {
   });
 
   it("fall back to compare-then-delete on a store that rejects a conditional delete", async () => {
-    const bucket = `b3-lock-${randomUUID()}`.slice(0, 40);
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const noConditionalDelete = createS3Client({ endpoint: inject("motoEndpoint") });
+    const bucket = await freshBucket();
+    const noConditionalDelete = createS3Client({ endpoint: motoEndpoint });
     // Answer as a store without conditional deletes does, before the request leaves.
     noConditionalDelete.middlewareStack.add(
       (next, context) => async (args) => {

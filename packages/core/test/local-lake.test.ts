@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LakeError } from "../src/lake/errors.ts";
 import { localLake } from "../src/lake/local-lake.ts";
 import type { LakeStorage } from "../src/lake/storage.ts";
+import { lakeErrorOf } from "./lake-error-of.ts";
 
 let root: string;
 let lake: LakeStorage;
@@ -17,15 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-async function lakeErrorOf(promise: Promise<unknown>): Promise<LakeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LakeError);
-  return error as LakeError;
-}
 
 /** Every file under `dir`, temporary ones included, relative to `dir`. */
 async function allFiles(dir: string): Promise<string[]> {

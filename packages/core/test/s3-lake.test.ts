@@ -1,42 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { resolve } from "node:path";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LakeError } from "../src/lake/errors.ts";
 import { openLake } from "../src/lake/open-lake.ts";
 import { createS3Client, s3Lake } from "../src/lake/s3-lake.ts";
+import { lakeErrorOf } from "./lake-error-of.ts";
+import { motoS3 as client, motoEndpoint as endpoint, freshBucket } from "./moto-s3.ts";
 import { type MotoServer, startMotoServer } from "./moto-server.ts";
-
-// moto accepts any credentials while it does not enforce IAM; set them so the SDK never looks further.
-process.env.AWS_ACCESS_KEY_ID = "testing";
-process.env.AWS_SECRET_ACCESS_KEY = "testing";
-process.env.AWS_REGION = "us-east-1";
-delete process.env.AWS_SESSION_TOKEN;
-delete process.env.AWS_PROFILE;
-
-const endpoint = inject("motoEndpoint");
-const client = createS3Client({ endpoint });
-
-async function freshBucket(s3: S3Client = client): Promise<string> {
-  const bucket = `b3-test-${randomUUID()}`.slice(0, 40);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return bucket;
-}
-
-async function lakeErrorOf(promise: Promise<unknown>): Promise<LakeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LakeError);
-  return error as LakeError;
-}
 
 /** A loopback port nothing listens on: bound once by us, then released. */
 async function closedPort(): Promise<number> {

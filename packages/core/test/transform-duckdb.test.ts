@@ -1,10 +1,8 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parquetReadObjects } from "hyparquet";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   createChartClient,
   extractToLake,
@@ -15,36 +13,20 @@ import { localLake, rawKey } from "../src/lake/index.ts";
 import { queryLake } from "../src/query/index.ts";
 import { TransformError, transformWithDuckDB } from "../src/transform/index.ts";
 import { FIXTURES } from "./chart-bodies.ts";
+import { GOLDEN, goldenColumns, goldenCsv } from "./golden.ts";
+import { tempFolder } from "./temp-folder.ts";
 
-const GOLDEN = fileURLToPath(new URL("../../../glue-scripts/tests/golden/", import.meta.url));
-
-let lake: string;
-beforeEach(async () => {
-  lake = await mkdtemp(join(tmpdir(), "b3-transform-"));
-});
-afterEach(() => rm(lake, { recursive: true, force: true }));
+const lake = tempFolder("b3-transform-", { each: true });
 
 async function placeRaw(date: string, source = join(GOLDEN, "stocks_data.parquet")) {
-  const path = join(lake, rawKey(date));
+  const path = join(lake.path, rawKey(date));
   await mkdir(join(path, ".."), { recursive: true });
   await copyFile(source, path);
   return path;
 }
 
-/** A CSV of the golden folder as rows of strings (empty = NULL). */
-async function csv(name: string): Promise<Record<string, string | null>[]> {
-  const [header, ...lines] = (await readFile(join(GOLDEN, name), "utf8")).trim().split("\n");
-  const columns = header?.split(",") ?? [];
-  return lines.map((line) => {
-    const cells = line.split(",");
-    return Object.fromEntries(
-      columns.map((c, i) => [c, cells[i] === "" ? null : (cells[i] ?? null)]),
-    );
-  });
-}
-
 async function table(sql: string) {
-  const result = await queryLake(lake, sql);
+  const result = await queryLake(lake.path, sql);
   return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
 }
 
@@ -72,11 +54,11 @@ const REFINED_SQL = "SELECT * FROM refined_stocks ORDER BY data_pregao, nome_aca
 const AGGREGATED_SQL = "SELECT * FROM aggregated_stocks ORDER BY nome_acao, mes_referencia";
 
 async function snapshot(): Promise<Record<string, string>> {
-  const files = (await readdir(lake, { recursive: true })).map(String).sort();
+  const files = (await readdir(lake.path, { recursive: true })).map(String).sort();
   const out: Record<string, string> = {};
   for (const f of files) {
-    const s = await stat(join(lake, f));
-    if (s.isFile()) out[f] = (await readFile(join(lake, f))).toString("base64");
+    const s = await stat(join(lake.path, f));
+    if (s.isFile()) out[f] = (await readFile(join(lake.path, f))).toString("base64");
   }
   return out;
 }
@@ -84,10 +66,10 @@ async function snapshot(): Promise<Record<string, string>> {
 describe("transformWithDuckDB — golden fixture", () => {
   it("writes refined and aggregated equal, value by value, to the independently worked-out rows", async () => {
     await placeRaw("2018-01-11");
-    const summary = await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
-    expectSameRows(await table(REFINED_SQL), await csv("expected_refined.csv"));
-    expectSameRows(await table(AGGREGATED_SQL), await csv("expected_aggregated.csv"));
-    const counts = await csv("expected_raw_counts.csv");
+    const summary = await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-11" });
+    expectSameRows(await table(REFINED_SQL), await goldenCsv("expected_refined.csv"));
+    expectSameRows(await table(AGGREGATED_SQL), await goldenCsv("expected_aggregated.csv"));
+    const counts = await goldenCsv("expected_raw_counts.csv");
     const dropped: Record<string, number> = {};
     for (const c of counts)
       if (c.drop_reason)
@@ -101,12 +83,17 @@ describe("transformWithDuckDB — golden fixture", () => {
       newest_session: expect.stringMatching(/^2018-01-/),
     });
     // staging and journal removed; the state records the raw file as applied
-    expect(await readdir(lake)).toEqual(["_transform_state.json", "aggregated", "raw", "refined"]);
+    expect(await readdir(lake.path)).toEqual([
+      "_transform_state.json",
+      "aggregated",
+      "raw",
+      "refined",
+    ]);
   });
 
   it("writes the seed's refined columns and types, data_pregao as a partition folder, read back by DuckDB and as Parquet", async () => {
     await placeRaw("2018-01-11");
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-11" });
     const described = await table(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'refined_stocks' ORDER BY ordinal_position",
     );
@@ -124,14 +111,14 @@ describe("transformWithDuckDB — golden fixture", () => {
       "fechamento_ajustado DOUBLE",
       "data_pregao DATE",
     ]);
-    const partitions = (await readdir(join(lake, "refined"))).sort();
+    const partitions = (await readdir(join(lake.path, "refined"))).sort();
     expect(partitions[0]).toBe("data_pregao=2017-12-18");
     // Inside the files: the 11 columns (the partition is the folder), logical types as in §4.
     const file = join(
-      lake,
+      lake.path,
       "refined",
       partitions[0] ?? "",
-      (await readdir(join(lake, "refined", partitions[0] ?? "")))[0] ?? "",
+      (await readdir(join(lake.path, "refined", partitions[0] ?? "")))[0] ?? "",
     );
     const db = await (await DuckDBInstance.create(":memory:")).connect();
     const schema = (
@@ -139,23 +126,13 @@ describe("transformWithDuckDB — golden fixture", () => {
         `SELECT name, type, logical_type FROM parquet_schema('${file}') WHERE name <> 'duckdb_schema'`,
       )
     ).getRowObjectsJson();
-    expect(schema.map((s) => s.name)).toEqual([
-      "nome_acao",
-      "abertura",
-      "fechamento",
-      "max",
-      "min",
-      "volume_negociado",
-      "media_movel_7d",
-      "lag_1d",
-      "lag_2d",
-      "lag_3d",
-      "fechamento_ajustado",
-    ]);
+    // The refined columns, less the partition column: that one is the folder's name, not in the file.
+    const refinedColumns = await goldenColumns("expected_refined.csv");
+    expect(schema.map((s) => s.name)).toEqual(refinedColumns.filter((c) => c !== "data_pregao"));
     expect(schema.find((s) => s.name === "volume_negociado")?.type).toBe("INT64");
     const aggregated = (
       await db.runAndReadAll(
-        `SELECT name, type, converted_type FROM parquet_schema('${join(lake, "aggregated", "part-00000.parquet")}')`,
+        `SELECT name, type, converted_type FROM parquet_schema('${join(lake.path, "aggregated", "part-00000.parquet")}')`,
       )
     ).getRowObjectsJson();
     // DuckDB annotates dates with the DATE converted type, which every reader maps to DATE;
@@ -164,7 +141,7 @@ describe("transformWithDuckDB — golden fixture", () => {
       type: "INT32",
       converted_type: "DATE",
     });
-    const bytes = await readFile(join(lake, "aggregated", "part-00000.parquet"));
+    const bytes = await readFile(join(lake.path, "aggregated", "part-00000.parquet"));
     const [first] = await parquetReadObjects({
       file: bytes.buffer.slice(
         bytes.byteOffset,
@@ -188,7 +165,7 @@ describe("transformWithDuckDB — re-runs and history", () => {
     const report = await extractToLake({
       tickers,
       window: extractWindow({ runDate, from }),
-      lake: localLake(lake),
+      lake: localLake(lake.path),
       now: () => new Date(`${runDate}T09:00:00Z`),
       fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
     });
@@ -197,22 +174,22 @@ describe("transformWithDuckDB — re-runs and history", () => {
 
   it("re-running a day changes nothing", async () => {
     await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
     const refined = await table(REFINED_SQL);
     const aggregated = await table(AGGREGATED_SQL);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
     expect(await table(REFINED_SQL)).toEqual(refined);
     expect(await table(AGGREGATED_SQL)).toEqual(aggregated);
   });
 
   it("a second day whose raw lacks a ticker keeps that ticker's rows", async () => {
     await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
     const itub = await table(
       "SELECT * FROM refined_stocks WHERE nome_acao = 'ITUB4.SA' ORDER BY data_pregao",
     );
     await extract("2018-03-02", "2017-12-18", ["PETR4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-02" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-02" });
     expect(
       await table("SELECT * FROM refined_stocks WHERE nome_acao = 'ITUB4.SA' ORDER BY data_pregao"),
     ).toEqual(itub);
@@ -224,11 +201,11 @@ describe("transformWithDuckDB — re-runs and history", () => {
 
   it("a second, shifted window leaves every row of the first run unchanged (features use history)", async () => {
     await extract("2018-03-01", "2017-12-18", ["PETR4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
     const first = await table(REFINED_SQL);
     // A window starting a month later: its first sessions have no 6 predecessors inside the raw.
     await extract("2018-04-02", "2018-01-15", ["PETR4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-04-02" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-04-02" });
     const after = await table(REFINED_SQL);
     for (const row of first) {
       expect(
@@ -245,10 +222,10 @@ describe("transformWithDuckDB — re-runs and history", () => {
 
   it("a month cut by the window edge is aggregated over all its sessions", async () => {
     await extract("2018-02-01", "2017-12-18", ["PETR4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-02-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-02-01" });
     // The next window starts mid-January: January must still count every session.
     await extract("2018-03-01", "2018-01-20", ["PETR4.SA"]);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
     const [jan] = await table(
       "SELECT dias_pregao, mes_fechado FROM aggregated_stocks WHERE mes_referencia = DATE '2018-01-01'",
     );
@@ -272,50 +249,50 @@ describe("transformWithDuckDB — bad input leaves the lake untouched", () => {
   beforeEach(async () => {
     // A lake that already holds a run's output.
     await placeRaw("2018-01-11");
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-11" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-11" });
   });
 
   it("a missing raw path", async () => {
     await expectUntouched(
-      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      () => transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-12" }),
       /raw\/ingestion_date=2018-01-12\/stocks_data\.parquet does not exist$/,
       "run the extract for that date first",
     );
   });
 
   it("a corrupt Parquet file", async () => {
-    const path = join(lake, rawKey("2018-01-12"));
+    const path = join(lake.path, rawKey("2018-01-12"));
     await mkdir(join(path, ".."), { recursive: true });
     await writeFile(path, "PAR1 this is not parquet");
     await expectUntouched(
-      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      () => transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-12" }),
       /is not a readable Parquet file \(.*\)$/,
       "re-extract that date to rewrite it",
     );
   });
 
   it("a raw file with a wrong schema names the column", async () => {
-    const path = join(lake, rawKey("2018-01-12"));
+    const path = join(lake.path, rawKey("2018-01-12"));
     await mkdir(join(path, ".."), { recursive: true });
     const db = await (await DuckDBInstance.create(":memory:")).connect();
     await db.run(
       `COPY (SELECT 'PETR4.SA' AS ticker, '2018-01-12' AS trade_date, 1.0::DOUBLE AS close) TO '${path}' (FORMAT parquet)`,
     );
     await expectUntouched(
-      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      () => transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-12" }),
       /does not have the raw schema: column trade_date is VARCHAR, expected DATE; column open is missing/,
     );
   });
 
   it("an empty raw file", async () => {
-    const path = join(lake, rawKey("2018-01-12"));
+    const path = join(lake.path, rawKey("2018-01-12"));
     await mkdir(join(path, ".."), { recursive: true });
     const db = await (await DuckDBInstance.create(":memory:")).connect();
     await db.run(
       `COPY (SELECT * FROM read_parquet('${join(GOLDEN, "stocks_data.parquet")}') WHERE false) TO '${path}' (FORMAT parquet)`,
     );
     await expectUntouched(
-      () => transformWithDuckDB({ lakeRoot: lake, ingestionDate: "2018-01-12" }),
+      () => transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-12" }),
       /has no rows/,
     );
   });

@@ -4,12 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrinoSetupError } from "../src/query/errors.ts";
 import {
@@ -19,16 +16,14 @@ import {
   trinoArtifactUrl,
   trinoHome,
 } from "../src/query/trino-install.ts";
+import { Capture } from "./capture.ts";
+import { tempFolder } from "./temp-folder.ts";
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "b3-trino-install-"));
-});
-afterAll(() => rm(work, { recursive: true, force: true }));
+const work = tempFolder("b3-trino-install-");
 
 /** A JDK folder whose `java` claims version `version`, with or without a `release` file. */
 function fakeJdk(name: string, version: string, withRelease = true): string {
-  const home = join(work, name);
+  const home = join(work.path, name);
   mkdirSync(join(home, "bin"), { recursive: true });
   const java = join(home, "bin", "java");
   writeFileSync(java, `#!/bin/sh\necho 'openjdk version "${version}" 2025-01-01' >&2\n`);
@@ -55,7 +50,7 @@ describe("findJava", () => {
   it("names what it found and how to get a suitable Java when there is none", () => {
     const jdk17 = fakeJdk("jdk17b", "17.0.2");
     const path = join(fakeJdk("jdk11", "11.0.20"), "bin");
-    const find = () => findJava({ JAVA_HOME: jdk17, PATH: path }, [join(work, "absent")]);
+    const find = () => findJava({ JAVA_HOME: jdk17, PATH: path }, [join(work.path, "absent")]);
     expect(find).toThrow(TrinoSetupError);
     expect(find).toThrow(
       expect.objectContaining({
@@ -106,19 +101,10 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  class Tty extends Writable {
-    text = "";
-    isTTY = true;
-    override _write(chunk: Buffer, _enc: string, done: () => void) {
-      this.text += chunk.toString();
-      done();
-    }
-  }
-
   it("refuses a file whose SHA-1 is not the published one, and deletes it", async () => {
     published = TRINO_SHA1;
-    const home = join(work, "home-mismatch");
-    const progress = new Tty();
+    const home = join(work.path, "home-mismatch");
+    const progress = new Capture({ isTTY: true });
     const install = ensureTrinoInstalled({
       home,
       env: { B3_MAVEN_REPOSITORY: repository },
@@ -136,7 +122,7 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
 
   it("refuses to install when the published checksum is not the one this b3 expects", async () => {
     published = "0".repeat(40);
-    const home = join(work, "home-unknown");
+    const home = join(work.path, "home-unknown");
     requests.length = 0;
     await expect(
       ensureTrinoInstalled({ home, env: { B3_MAVEN_REPOSITORY: repository } }),
@@ -150,7 +136,7 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
 
   it("resumes a partial download where it stopped", async () => {
     published = TRINO_SHA1;
-    const home = join(work, "home-resume");
+    const home = join(work.path, "home-resume");
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, "trino-server-476.tar.gz.part"), body.subarray(0, 100_000));
     requests.length = 0;
@@ -167,7 +153,7 @@ describe("ensureTrinoInstalled, against a stand-in repository", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await expect(
       ensureTrinoInstalled({
-        home: join(work, "home-offline"),
+        home: join(work.path, "home-offline"),
         env: { B3_MAVEN_REPOSITORY: `http://127.0.0.1:${port}/maven2` },
       }),
     ).rejects.toMatchObject({

@@ -5,9 +5,9 @@ import {
   GlueClient,
   type JobRun,
   paginateGetJobRuns,
-  StartJobRunCommand,
 } from "@aws-sdk/client-glue";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { startRunsForOtherFiles } from "../../core/test/glue-runs.ts";
 
 const jobName = "transform_job_test";
 let glue: GlueClient;
@@ -46,6 +46,12 @@ async function createJob(maxConcurrentRuns: number) {
       DefaultArguments: { "--lake_root": "s3://b3-lake/" },
     }),
   );
+}
+
+/** The job (at most `maxConcurrentRuns` at once), then the handler's answer to S3 events of `keys`. */
+async function handleWithJob(maxConcurrentRuns: number, ...keys: string[]) {
+  await createJob(maxConcurrentRuns);
+  return handler(s3Event(...keys));
 }
 
 /** Job runs hold in their current state until advanced by hand (moto's state manager). */
@@ -99,8 +105,7 @@ afterEach(async () => {
 
 describe("trigger-glue handler against moto's Glue", () => {
   it("decodes the key and starts the job with --raw_path and --ingestion_date", async () => {
-    await createJob(1);
-    const result = await handler(s3Event("raw/ingestion_date%3D2026-11-26/stocks_data.parquet"));
+    const result = await handleWithJob(1, "raw/ingestion_date%3D2026-11-26/stocks_data.parquet");
     expect(result.started).toEqual([
       { key: "raw/ingestion_date=2026-11-26/stocks_data.parquet", runId: expect.any(String) },
     ]);
@@ -114,8 +119,7 @@ describe("trigger-glue handler against moto's Glue", () => {
   });
 
   it("decodes '+' as a space", async () => {
-    await createJob(1);
-    const result = await handler(s3Event("raw/ingestion_date%3D2026-11-26/my+file.parquet"));
+    const result = await handleWithJob(1, "raw/ingestion_date%3D2026-11-26/my+file.parquet");
     expect(result.started[0]?.key).toBe("raw/ingestion_date=2026-11-26/my file.parquet");
     expect((await runs())[0]?.["--raw_path"]).toBe(
       "s3://b3-lake/raw/ingestion_date=2026-11-26/my file.parquet",
@@ -123,13 +127,11 @@ describe("trigger-glue handler against moto's Glue", () => {
   });
 
   it("ignores keys outside raw/ingestion_date=YYYY-MM-DD/*.parquet, starting nothing for them", async () => {
-    await createJob(1);
-    const result = await handler(
-      s3Event(
-        "raw/stocks_data.parquet",
-        "raw/ingestion_date%3Dtoday/x.parquet",
-        "refined/data_pregao%3D2026-01-02/a.parquet",
-      ),
+    const result = await handleWithJob(
+      1,
+      "raw/stocks_data.parquet",
+      "raw/ingestion_date%3Dtoday/x.parquet",
+      "refined/data_pregao%3D2026-01-02/a.parquet",
     );
     expect(result.started).toEqual([]);
     expect(result.ignored.map((i) => i.key)).toEqual([
@@ -141,12 +143,10 @@ describe("trigger-glue handler against moto's Glue", () => {
   });
 
   it("handles every record of an event", async () => {
-    await createJob(5);
-    const result = await handler(
-      s3Event(
-        "raw/ingestion_date%3D2026-11-25/stocks_data.parquet",
-        "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
-      ),
+    const result = await handleWithJob(
+      5,
+      "raw/ingestion_date%3D2026-11-25/stocks_data.parquet",
+      "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
     );
     expect(result.started).toHaveLength(2);
     expect((await runs()).map((a) => a?.["--ingestion_date"]).sort()).toEqual([
@@ -208,17 +208,7 @@ describe("trigger-glue handler against moto's Glue", () => {
   it("finds the object's run past GetJobRuns' first page (121 runs)", async () => {
     await createJob(1);
     // 120 runs for other raw files, all newer than the object's write.
-    for (let i = 0; i < 120; i++) {
-      await glue.send(
-        new StartJobRunCommand({
-          JobName: jobName,
-          Arguments: {
-            "--raw_path": `s3://b3-lake/raw/ingestion_date=2026-10-01/part-${i}.parquet`,
-            "--ingestion_date": "2026-10-01",
-          },
-        }),
-      );
-    }
+    await startRunsForOtherFiles(glue, jobName, 120, { withIngestionDate: true });
     const event = s3Event("raw/ingestion_date%3D2026-11-26/stocks_data.parquet");
     const runId = (await handler(event)).started[0]?.runId;
     expect(runId).toMatch(/^jr_/);
@@ -275,13 +265,11 @@ describe("trigger-glue handler against moto's Glue", () => {
   });
 
   it("an event naming the same object twice starts one run", async () => {
-    await createJob(5);
-    const result = await handler(
-      s3Event(
-        "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
-        "raw/ingestion_date=2026-11-26/stocks_data.parquet",
-        "raw/ingestion_date%3D2026-11-25/stocks_data.parquet",
-      ),
+    const result = await handleWithJob(
+      5,
+      "raw/ingestion_date%3D2026-11-26/stocks_data.parquet",
+      "raw/ingestion_date=2026-11-26/stocks_data.parquet",
+      "raw/ingestion_date%3D2026-11-25/stocks_data.parquet",
     );
     expect(result.started.map((r) => r.key)).toEqual([
       "raw/ingestion_date=2026-11-26/stocks_data.parquet",

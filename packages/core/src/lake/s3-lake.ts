@@ -6,8 +6,8 @@ import { LakeError } from "./errors.ts";
 import type { LakeStorage } from "./storage.ts";
 
 // require(), not import: the Lambda bundle leaves the AWS SDK (CommonJS) to the runtime, and an
-// ESM import of it first has Node lex its 270 kB entry file for named exports, about 40 ms of every
-// cold start (npm run bench). require() is the same module, same classes, without that.
+// ESM import of it first has Node lex its large entry file for named exports on every cold start
+// (docs/BENCHMARKS.md has the figure). require() is the same module, same classes, without that.
 const { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } =
   createRequire(import.meta.url)("@aws-sdk/client-s3") as typeof S3;
 type S3Client = S3.S3Client;
