@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isAlive } from "../src/lake/lock.ts";
 import { TrinoSetupError } from "../src/query/errors.ts";
-import { isAlive } from "../src/query/trino-lock.ts";
 import {
   ensureTrinoServer,
   readTrinoState,

@@ -1,5 +1,6 @@
 /** The lake lock (`_lake.lock`, docs/LAKE-INTEGRITY.md): one writer at a time, a bounded wait naming the holder, a lease renewed while held, takeover of a crashed holder's lock. */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LakeError } from "./errors.ts";
@@ -230,15 +231,21 @@ async function lostError(
 function isStale(holder: LockInfo, at: Date, host: string): boolean {
   const expires = Date.parse(holder.expires_at);
   if (!(expires >= at.getTime())) return true; // an unparseable time cannot be renewed either
-  return holder.host === host && !processExists(holder.pid);
+  return holder.host === host && !isAlive(holder.pid);
 }
 
-function processExists(pid: number): boolean {
+/** Whether process `pid` runs (signal 0 checks without sending anything); a zombie does not. */
+export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0); // signal 0 only checks that the process exists
-    return true;
+    process.kill(pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH"; // EPERM: it exists, under another user
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // it exists, under another user
+  }
+  // An orphan that exited stays a zombie until some parent reaps it, which in a container may be never.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true; // no /proc (not Linux): signal 0's answer stands
   }
 }
 

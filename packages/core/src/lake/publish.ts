@@ -15,6 +15,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { faultPoint } from "./fault-points.ts";
+import { localLake } from "./local-lake.ts";
+import { acquireLakeLock, type LakeLock } from "./lock.ts";
 
 export const STAGING_FOLDER = "_transform_staging";
 export const JOURNAL_FILE = "_transform_journal.json";
@@ -90,6 +92,27 @@ export function recoverLake(lakeRoot: string): "completed" | "cleaned" | "clean"
   if (!existsSync(staging)) return "clean";
   rmSync(staging, { recursive: true, force: true });
   return "cleaned";
+}
+
+/**
+ * Runs `work` as the folder lake's one writer: holding the lake lock, after completing or undoing
+ * whatever publish a crashed writer left. Every local transform engine goes through here.
+ */
+export async function asLakeWriter<T>(
+  lakeRoot: string,
+  options: { owner: string; lockWaitMs?: number | undefined },
+  work: (lock: LakeLock) => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLakeLock(localLake(lakeRoot), {
+    owner: options.owner,
+    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+  });
+  try {
+    recoverLake(lakeRoot);
+    return await work(lock);
+  } finally {
+    await lock.release();
+  }
 }
 
 /** True when the lake holds an interrupted publish or staging leftovers (a cheap check, no lock needed). */

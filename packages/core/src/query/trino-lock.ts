@@ -1,5 +1,6 @@
 /** A lock file holding its owner's pid, for the local Trino's install and start-up: one process does them, the others wait and reuse the result. */
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isAlive } from "../lake/lock.ts";
 import { TrinoSetupError } from "./errors.ts";
 
 export interface FileLockOptions {
@@ -43,18 +44,6 @@ export async function withFileLock<T>(
   } finally {
     if (readOr(path, "") === mine) rmSync(path, { force: true });
   }
-}
-
-/** Whether process `pid` runs (signal 0 checks without sending anything); a zombie does not. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // An orphan that exited stays a zombie until some parent reaps it, which in a container may be never.
-  const stat = readOr(`/proc/${pid}/stat`, "");
-  return !/^\d+ \(.*\) Z/.test(stat);
 }
 
 function readOr(path: string, fallback: string): string {

@@ -20,9 +20,10 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isAlive } from "../lake/lock.ts";
 import { TrinoSetupError } from "./errors.ts";
 import { TRINO_VERSION } from "./trino-install.ts";
-import { isAlive, withFileLock } from "./trino-lock.ts";
+import { withFileLock } from "./trino-lock.ts";
 
 /** What the supervisor records while its Trino runs. */
 export interface TrinoServerState {

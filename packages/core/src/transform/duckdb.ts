@@ -4,14 +4,12 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rawKey } from "../lake/layout.ts";
-import { localLake } from "../lake/local-lake.ts";
-import { acquireLakeLock } from "../lake/lock.ts";
 import {
+  asLakeWriter,
   fileIdentity,
   type PublishJournal,
   publishStaged,
   readState,
-  recoverLake,
   STAGING_FOLDER,
   stagedFiles,
 } from "../lake/publish.ts";
@@ -60,16 +58,11 @@ export async function transformWithDuckDB(
       remedy: "run the extract for that date first",
     });
   }
-  const lock = await acquireLakeLock(localLake(lakeRoot), {
-    owner: `transform of ${options.ingestionDate ?? rawPath}`,
-    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
-  });
-  try {
-    recoverLake(lakeRoot);
-    return await transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld());
-  } finally {
-    await lock.release();
-  }
+  return asLakeWriter(
+    lakeRoot,
+    { owner: `transform of ${options.ingestionDate ?? rawPath}`, lockWaitMs: options.lockWaitMs },
+    (lock) => transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld()),
+  );
 }
 
 async function transformLocked(
@@ -148,12 +141,13 @@ async function registerRaw(
 ): Promise<{ applied: Record<string, string> }> {
   const files = rawFiles(lakeRoot);
   if (!files.includes(rawPath)) files.push(rawPath);
-  for (const file of files) await checkRawSchema(db, file);
   const applied = readState(lakeRoot).applied;
-  const identities = Object.fromEntries(files.map((f) => [lakeKey(lakeRoot, f), fileIdentity(f)]));
+  const identities = new Map(files.map((f) => [f, fileIdentity(f)]));
   const pending = files.filter(
-    (f) => f === rawPath || applied[lakeKey(lakeRoot, f)] !== identities[lakeKey(lakeRoot, f)],
+    (f) => f === rawPath || applied[lakeKey(lakeRoot, f)] !== identities.get(f),
   );
+  // A file the state lists, unchanged, was checked when it was applied: only the others are read.
+  for (const file of pending) await checkRawSchema(db, file);
   const read = (list: string[]) =>
     `SELECT * FROM read_parquet([${list.map(q).join(", ")}], hive_partitioning = false)`;
   await db.run(`CREATE VIEW raw_input AS ${read([rawPath])}`);
@@ -166,7 +160,9 @@ async function registerRaw(
     });
   }
   return {
-    applied: Object.fromEntries(pending.map((f) => [lakeKey(lakeRoot, f), fileIdentity(f)])),
+    applied: Object.fromEntries(
+      pending.map((f) => [lakeKey(lakeRoot, f), identities.get(f) ?? ""]),
+    ),
   };
 }
 

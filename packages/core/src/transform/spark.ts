@@ -4,9 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rawKey } from "../lake/layout.ts";
-import { localLake } from "../lake/local-lake.ts";
-import { acquireLakeLock } from "../lake/lock.ts";
-import { recoverLake } from "../lake/publish.ts";
+import { asLakeWriter } from "../lake/publish.ts";
 import { TransformError } from "./errors.ts";
 import type { TransformSummary } from "./summary.ts";
 
@@ -39,16 +37,11 @@ export async function transformWithSpark(
       remedy: "run the extract for that date first",
     });
   }
-  const lock = await acquireLakeLock(localLake(options.lakeRoot), {
-    owner: `transform of ${options.ingestionDate}`,
-    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
-  });
-  try {
-    recoverLake(options.lakeRoot);
-    return await runJob(python, rawPath, options);
-  } finally {
-    await lock.release();
-  }
+  return asLakeWriter(
+    options.lakeRoot,
+    { owner: `transform of ${options.ingestionDate}`, lockWaitMs: options.lockWaitMs },
+    () => runJob(python, rawPath, options),
+  );
 }
 
 /** The job itself, told that its caller holds the lake lock. */
