@@ -33,21 +33,21 @@ export interface TransformOptions {
   log: (line: string) => void;
 }
 
-interface RawSpec {
+export interface RawSpec {
   tickers: number;
   sessions: number;
   lastDay: string;
   ingestionDate: string;
 }
 /** 400 tickers × 2,500 business days (about ten years): the first run. */
-const FIRST: RawSpec = {
+export const FIRST: RawSpec = {
   tickers: 400,
   sessions: 2500,
   lastDay: "2025-06-30",
   ingestionDate: "2025-07-01",
 };
 /** The next day's extract of 5 of them: a 6-month window (123 business days), revising the history. */
-const DAILY: RawSpec = {
+export const DAILY: RawSpec = {
   tickers: 5,
   sessions: 123,
   lastDay: "2025-07-01",
@@ -60,7 +60,7 @@ const LAKES = join(SCRATCH, "transform", "lakes");
 const POLARS = join(REPO_ROOT, "bench/transform/polars_transform.py");
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
-const rawFile = (spec: RawSpec) => join(RAW_DIR, rawKey(spec.ingestionDate));
+export const rawFile = (spec: RawSpec) => join(RAW_DIR, rawKey(spec.ingestionDate));
 
 let db: Awaited<ReturnType<DuckDBInstance["connect"]>> | undefined;
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
@@ -75,7 +75,7 @@ async function rows(sql: string): Promise<Record<string, unknown>[]> {
  * close); about 1 row in 5,000 is a bar of zeros, 1 in 10,000 lacks its open, and 1 in 1,000 has an
  * older duplicate with other prices, so keeping the wrong one would change the output.
  */
-async function generateRaw(spec: RawSpec): Promise<number> {
+export async function generateRaw(spec: RawSpec): Promise<number> {
   const path = rawFile(spec);
   mkdirSync(dirname(path), { recursive: true });
   const u = (k: number) => `((hash(t, s, ${k}) % 1000003) / 1000003.0)`;

@@ -5,18 +5,35 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { addCommand, type CommandSpec } from "./command.ts";
-import { extract } from "./commands/extract.ts";
-import { query } from "./commands/query.ts";
-import { run } from "./commands/run.ts";
-import { transform } from "./commands/transform.ts";
-import { trino } from "./commands/trino.ts";
 import { VERSION } from "./defaults.ts";
 import { reportError, USAGE_HINT } from "./render-error.ts";
 
-export const COMMANDS: readonly CommandSpec[] = [extract, transform, run, query, trino];
+/**
+ * Each command's module, loaded only when needed: a command line naming one command loads that
+ * one alone, so `b3 transform` never loads the extract's Yahoo client, the AWS SDK or the query
+ * engines. Help and unknown commands load them all. In the order `b3 --help` lists them.
+ */
+const COMMAND_MODULES: Record<string, () => Promise<CommandSpec>> = {
+  extract: async () => (await import("./commands/extract.ts")).extract,
+  transform: async () => (await import("./commands/transform.ts")).transform,
+  run: async () => (await import("./commands/run.ts")).run,
+  query: async () => (await import("./commands/query.ts")).query,
+  trino: async () => (await import("./commands/trino.ts")).trino,
+};
+
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_MODULES);
+
+/** The declarations of the commands named (default: all). */
+export function loadCommands(names: readonly string[] = COMMAND_NAMES): Promise<CommandSpec[]> {
+  return Promise.all(names.map((name) => (COMMAND_MODULES[name] as () => Promise<CommandSpec>)()));
+}
 
 /** The program for one command line, writing to `io`; `done` receives the exit code of the command run. */
-function program(io: CliIo, done: (code: number) => void): Command {
+function program(
+  io: CliIo,
+  commands: readonly CommandSpec[],
+  done: (code: number) => void,
+): Command {
   const width = (stream: CliIo["stdout"]) => (stream as { columns?: number }).columns ?? 80;
   const b3 = new Command("b3")
     .description("The local twin of the daily B3 pipeline (npm run b3 -- <command> [flags]).")
@@ -36,14 +53,16 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError(USAGE_HINT)
     .addHelpText("after", '\nRun "b3 help <command>" or "b3 <command> --help" for its flags.');
-  for (const spec of COMMANDS) addCommand(b3, spec, io, done);
+  for (const spec of commands) addCommand(b3, spec, io, done);
   return b3;
 }
 
 /** Runs the command line `argv` and returns the exit code; never throws. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const b3 = program(io, (c) => {
+  const named = argv[0] !== undefined && Object.hasOwn(COMMAND_MODULES, argv[0]);
+  const commands = await loadCommands(named ? [argv[0] as string] : COMMAND_NAMES);
+  const b3 = program(io, commands, (c) => {
     code = c;
   });
   // No command at all is a usage error that still shows the commands; `b3 help` shows them too.

@@ -8,13 +8,13 @@ import { type Setting, UsageError } from "@b3/core/errors";
 import {
   B3_TIME_ZONE,
   DEFAULT_CONCURRENCY,
+  DEFAULT_LOCK_WAIT_MS,
   DEFAULT_TICKERS,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_WINDOW_MONTHS,
   parseIsoDate,
   parseTickers,
-} from "@b3/core/extract";
-import { DEFAULT_LOCK_WAIT_MS } from "@b3/core/lake";
+} from "@b3/core/settings";
 import { Option } from "commander";
 import { LAKE_DEFAULT } from "./defaults.ts";
 

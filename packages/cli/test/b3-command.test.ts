@@ -2,12 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "@b3/core/extract";
 import { DEFAULT_LOCK_WAIT_MS } from "@b3/core/lake";
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "@b3/core/settings";
 import { describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { tempFolder } from "../../core/test/temp-folder.ts";
-import { COMMANDS } from "../src/b3.ts";
+import { COMMAND_NAMES, loadCommands } from "../src/b3.ts";
 import { extract } from "../src/commands/extract.ts";
 import { run } from "../src/commands/run.ts";
 import { transform } from "../src/commands/transform.ts";
@@ -54,7 +54,7 @@ describe("typos", () => {
 });
 
 describe("b3 help <command>", () => {
-  it.each(COMMANDS.map((c) => [c.name]))(
+  it.each(COMMAND_NAMES.map((name) => [name]))(
     "help %s prints what --help prints (exit 0)",
     async (name) => {
       const viaHelp = await b3(["help", name]);
@@ -69,7 +69,7 @@ describe("b3 help <command>", () => {
     const top = await b3(["help"]);
     expect(top.code).toBe(0);
     const flat = top.stdout.replace(/\s+/g, " ");
-    for (const { name, summary } of COMMANDS) {
+    for (const { name, summary } of await loadCommands()) {
       expect(flat).toContain(` ${name} `);
       expect(flat).toContain(summary);
     }

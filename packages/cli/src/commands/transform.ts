@@ -1,5 +1,5 @@
 /** `b3 transform`: raw of a run date → refined + aggregated, by DuckDB (default) or by the Glue job on local Spark. */
-import { defaultRunDate } from "@b3/core/extract";
+import { defaultRunDate } from "@b3/core/settings";
 import { type TransformSummary, transformWithDuckDB, transformWithSpark } from "@b3/core/transform";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";

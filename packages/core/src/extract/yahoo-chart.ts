@@ -2,6 +2,7 @@
 import createYahooFinance from "yahoo-finance2/createYahooFinance";
 import chart from "yahoo-finance2/modules/chart";
 import * as z from "zod";
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./chart-limits.ts";
 import { YahooChartError } from "./errors.ts";
 import type { ExtractWindow } from "./window.ts";
 
@@ -22,10 +23,7 @@ const chartResult = z.object({
 export type ChartQuote = z.infer<typeof chartQuote>;
 export type ChartResult = z.infer<typeof chartResult>;
 
-/** Tickers (and chart requests) in flight at once unless told otherwise. */
-export const DEFAULT_CONCURRENCY = 8;
-/** How long one chart request may take unless told otherwise. */
-export const DEFAULT_TIMEOUT_MS = 15_000;
+export { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS };
 
 export interface ChartClientOptions {
   /** The fetch Yahoo is reached through (a replay, a test server, or the global fetch). */

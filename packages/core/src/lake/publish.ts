@@ -124,13 +124,22 @@ export function needsRecovery(lakeRoot: string): boolean {
  * Every step checks what is already done, so running this again after a crash at any point
  * finishes the same publish. A staged file replaces the target file of the same name in one
  * rename: a partition whose files keep their names (every partition this engine writes) is old or
- * new at every instant, never missing or mixed. Files of the folder the publish does not list
- * (another engine's names) are removed after the new ones are in.
+ * new at every instant, never missing or mixed; a folder the lake does not hold yet moves in
+ * whole. Files of the folder the publish does not list (another engine's names) are removed after
+ * the new ones are in.
  */
 function applyJournal(lakeRoot: string, journal: PublishJournal): void {
   const staging = join(lakeRoot, journal.staging);
   for (const [folder, names] of Object.entries(journal.files)) {
     const target = join(lakeRoot, folder);
+    const stagedFolder = join(staging, folder);
+    if (!existsSync(target) && existsSync(stagedFolder)) {
+      // A folder the lake does not hold yet (a new partition) moves in whole: one rename instead
+      // of a folder made and a rename per file, and a reader sees it complete or not at all.
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(stagedFolder, target);
+      faultPoint("publish:step");
+    }
     mkdirSync(target, { recursive: true });
     for (const name of names) {
       const staged = join(staging, folder, name);

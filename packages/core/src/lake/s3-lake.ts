@@ -8,8 +8,12 @@ import type { LakeStorage } from "./storage.ts";
 // require(), not import: the Lambda bundle leaves the AWS SDK (CommonJS) to the runtime, and an
 // ESM import of it first has Node lex its large entry file for named exports on every cold start
 // (docs/BENCHMARKS.md has the figure). require() is the same module, same classes, without that.
-const { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } =
-  createRequire(import.meta.url)("@aws-sdk/client-s3") as typeof S3;
+// Loaded on first use, so that a command on a folder lake (b3 transform) never loads the SDK.
+let sdk: typeof S3 | undefined;
+const s3Sdk = (): typeof S3 => {
+  sdk ??= createRequire(import.meta.url)("@aws-sdk/client-s3") as typeof S3;
+  return sdk;
+};
 type S3Client = S3.S3Client;
 
 export interface S3LakeOptions {
@@ -22,6 +26,8 @@ export interface S3LakeOptions {
 }
 
 export function s3Lake(options: S3LakeOptions): LakeStorage {
+  const { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } =
+    s3Sdk();
   const { bucket, client, listPageSize } = options;
   const lakePrefix = normalizePrefix(options.prefix ?? "");
   const objectKeyOf = (key: string): string => {
@@ -168,7 +174,7 @@ export function createS3Client(options?: { endpoint?: string; region?: string })
     nonEmpty(process.env.AWS_REGION) ??
     nonEmpty(process.env.AWS_DEFAULT_REGION) ??
     "us-east-1";
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     region,
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
     maxAttempts: 3,

@@ -15,6 +15,7 @@ import {
 } from "../lake/publish.ts";
 import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
 import { TransformError } from "./errors.ts";
+import { type PhaseTimer, phaseTimer } from "./profile.ts";
 import { loadTransformSql } from "./sql.ts";
 import type { TransformSummary } from "./summary.ts";
 
@@ -26,6 +27,24 @@ const RAW_TYPES = Object.fromEntries(RAW_STOCKS.columns.map((c) => [c.name, DUCK
  * view saves holding it twice.
  */
 const LAZY_VIEWS = new Set(["refined_rows"]);
+
+/** Tables no writer reads: dropped once the run's totals are known. */
+const DONE_BEFORE_STAGING = [
+  "raw_classified",
+  "raw_counts",
+  "candidate_partitions",
+  "refined_history",
+  "run_totals",
+];
+
+/**
+ * candidate_partitions when every raw file of the lake is pending (a first run, or a lake whose
+ * state was lost): every session is then a pending key, so the sessions following a key all lie on
+ * own dates and 04's result is its own dates alone. Equal to what 04 gives, without its windows
+ * over the whole table twice.
+ */
+const OWN_PARTITIONS_ONLY =
+  "SELECT DISTINCT data_pregao, TRUE AS is_own FROM raw_classified WHERE is_pending";
 
 /**
  * Files DuckDB keeps open while writing partitions. The rows reach the writer sorted by partition,
@@ -52,6 +71,7 @@ export async function transformWithDuckDB(
   options: DuckDbTransformOptions,
 ): Promise<TransformSummary> {
   const { lakeRoot } = options;
+  const timer = phaseTimer();
   const rawPath = options.rawPath ?? join(lakeRoot, rawKey(requireDate(options.ingestionDate)));
   if (!existsSync(rawPath)) {
     throw new TransformError("RawMissing", `raw file ${rawPath} does not exist`, {
@@ -61,8 +81,11 @@ export async function transformWithDuckDB(
   return asLakeWriter(
     lakeRoot,
     { owner: `transform of ${options.ingestionDate ?? rawPath}`, lockWaitMs: options.lockWaitMs },
-    (lock) => transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld()),
-  );
+    (lock) => {
+      timer.mark("lock and recovery");
+      return transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld(), timer);
+    },
+  ).finally(() => timer.mark("release lock"));
 }
 
 async function transformLocked(
@@ -70,25 +93,34 @@ async function transformLocked(
   rawPath: string,
   sqlDir: string | undefined,
   assertHeld: () => Promise<void>,
+  timer: PhaseTimer,
 ): Promise<TransformSummary> {
   const sql = await loadTransformSql(sqlDir);
   const instance = await DuckDBInstance.create(":memory:");
   const db = await instance.connect();
+  // Every output this engine reads back or writes is ordered explicitly (ORDER BY), so DuckDB need
+  // not keep rows in scan order, which lets it stream rather than buffer.
+  await db.run("SET preserve_insertion_order = false");
+  timer.mark("open duckdb");
   const runId = randomUUID();
   const stagingKey = `${STAGING_FOLDER}/${runId}`;
   const staging = join(lakeRoot, stagingKey);
   try {
     const raw = await registerRaw(db, lakeRoot, rawPath);
+    timer.mark("register and check raw");
     const summary: Partial<TransformSummary> = { raw_path: rawPath, lake_root: lakeRoot };
     let historyRegistered = false;
     for (const { view, sql: text } of sql.statements) {
       if (!historyRegistered && /\brefined_history\b/.test(withoutComments(text))) {
         await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory);
         historyRegistered = true;
+        timer.mark("read refined history");
       }
       // A newline before ")" — a file may end with a comment.
       const kind = LAZY_VIEWS.has(view) ? "VIEW" : "TABLE";
-      await db.run(`CREATE TEMP ${kind} ${view} AS (\n${text}\n)`);
+      const body = view === "candidate_partitions" && raw.allPending ? OWN_PARTITIONS_ONLY : text;
+      await db.run(`CREATE TEMP ${kind} ${view} AS (\n${body}\n)`);
+      timer.mark(view);
       if (view === "raw_counts") {
         Object.assign(summary, await summarizeRaw(db));
         if (summary.sessions === 0) {
@@ -100,8 +132,11 @@ async function transformLocked(
       }
     }
     Object.assign(summary, await runTotals(db));
+    // Only what the writers read stays: the memory of the rest goes to the sorts of the writes.
+    for (const table of DONE_BEFORE_STAGING) await db.run(`DROP TABLE IF EXISTS ${table}`);
+    timer.mark("run totals");
     // Everything is computed: stage the outputs, then publish them through the journal.
-    const written = await stage(db, staging);
+    const written = await stage(db, staging, timer);
     await assertHeld();
     publishStaged(lakeRoot, {
       version: 1,
@@ -112,10 +147,12 @@ async function transformLocked(
       delete_partitions: written.emptied,
       state: { version: 1, applied: { ...readState(lakeRoot).applied, ...raw.applied } },
     } satisfies PublishJournal);
+    timer.mark("publish");
     return summary as TransformSummary;
   } finally {
     db.closeSync();
     instance.closeSync();
+    timer.mark("close duckdb");
   }
 }
 
@@ -132,13 +169,13 @@ function withoutComments(text: string): string {
 /**
  * Registers raw_input (the run's file), raw_all (every raw file) and raw_pending (the run's file
  * plus every raw file the state does not list as applied), after checking each file's schema.
- * Returns the identities to record as applied.
+ * Returns the identities to record as applied, and whether every raw file is pending.
  */
 async function registerRaw(
   db: DuckDBConnection,
   lakeRoot: string,
   rawPath: string,
-): Promise<{ applied: Record<string, string> }> {
+): Promise<{ applied: Record<string, string>; allPending: boolean }> {
   const files = rawFiles(lakeRoot);
   if (!files.includes(rawPath)) files.push(rawPath);
   const applied = readState(lakeRoot).applied;
@@ -163,6 +200,7 @@ async function registerRaw(
     applied: Object.fromEntries(
       pending.map((f) => [lakeKey(lakeRoot, f), identities.get(f) ?? ""]),
     ),
+    allPending: pending.length === files.length,
   };
 }
 
@@ -269,7 +307,11 @@ async function runTotals(db: DuckDBConnection) {
 }
 
 /** Writes refined_rows (one folder per partition) and aggregated_rows under `staging`; returns the written partition folders left without rows. */
-async function stage(db: DuckDBConnection, staging: string): Promise<{ emptied: string[] }> {
+async function stage(
+  db: DuckDBConnection,
+  staging: string,
+  timer: PhaseTimer,
+): Promise<{ emptied: string[] }> {
   mkdirSync(staging, { recursive: true });
   const dates = async (sql: string) =>
     (await db.runAndReadAll(sql)).getRows().map((r) => `data_pregao=${String(r[0])}`);
@@ -281,16 +323,23 @@ async function stage(db: DuckDBConnection, staging: string): Promise<{ emptied: 
   );
   if (withRows.size > 0) {
     await db.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PARTITION_FILES}`);
+    // One writer thread: with several, a partition at the edge of two threads' shares of the sorted
+    // rows gets a file from each (data_0 and data_1), and a partition is then no longer replaced by
+    // one rename. One thread also holds fewer rows at once.
+    await db.run("SET threads = 1");
     await db.run(
       `COPY (SELECT * FROM refined_rows ORDER BY data_pregao, nome_acao)
        TO ${q(join(staging, "refined"))} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao))`,
     );
+    await db.run("RESET threads");
   }
+  timer.mark("stage refined");
   mkdirSync(join(staging, "aggregated"));
   await db.run(
     `COPY (SELECT * FROM aggregated_rows ORDER BY nome_acao, mes_referencia)
      TO ${q(join(staging, "aggregated", "part-00000.parquet"))} (FORMAT parquet, COMPRESSION snappy)`,
   );
+  timer.mark("stage aggregated");
   return { emptied: written.filter((p) => !withRows.has(p)) };
 }
 
