@@ -28,6 +28,10 @@ const FLAGS = {
     help: "rounds that also run local Spark (slow: a JVM per run)",
   },
   "daily-runs": { type: "string", default: "3", help: "daily runs into the 1M-row lake" },
+  scale: {
+    type: "boolean",
+    help: "also the scale runs: 20 years × 400 tickers, 2,000 tickers × 6 months (minutes)",
+  },
   "cold-runs": { type: "string", default: "10", help: "fresh processes for the cold module init" },
   "ticker-runs": { type: "string", default: "3", help: "runs of the 400-ticker extract" },
   write: { type: "boolean", help: "also rewrite the figures in docs/BENCHMARKS.md" },
@@ -74,6 +78,7 @@ for (const part of parts) {
           sparkRuns: count("spark-runs"),
           dailyRuns: Math.max(1, count("daily-runs")),
           peers: values.peer ?? [],
+          scale: values.scale === true,
           log,
         });
   // The part's heading first, then the context its figures were taken in.

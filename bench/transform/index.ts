@@ -30,10 +30,14 @@ export interface TransformOptions {
   dailyRuns: number;
   /** External Python peers, each run as `python PEER RAW_PARQUET OUT_DIR` on the project's .venv. */
   peers: string[];
+  /** Also the two scale runs (a long history, many tickers), each once per engine. */
+  scale: boolean;
   log: (line: string) => void;
 }
 
 export interface RawSpec {
+  /** The scratch folder its raw file is generated in. */
+  name: string;
   tickers: number;
   sessions: number;
   lastDay: string;
@@ -41,6 +45,7 @@ export interface RawSpec {
 }
 /** 400 tickers × 2,500 business days (about ten years): the first run. */
 export const FIRST: RawSpec = {
+  name: "first",
   tickers: 400,
   sessions: 2500,
   lastDay: "2025-06-30",
@@ -48,19 +53,40 @@ export const FIRST: RawSpec = {
 };
 /** The next day's extract of 5 of them: a 6-month window (123 business days), revising the history. */
 export const DAILY: RawSpec = {
+  name: "daily",
   tickers: 5,
   sessions: 123,
   lastDay: "2025-07-01",
   ingestionDate: "2025-07-02",
 };
 
-/** Raw files go to .bench/transform/raw/ingestion_date=D/ (the lake layout), generated anew each run. */
+/** The scale runs, each a first run on an empty lake: 20 years of 400 tickers, and 2,000 tickers' 6-month window. */
+const SCALE: RawSpec[] = [
+  {
+    name: "20-years",
+    tickers: 400,
+    sessions: 5000,
+    lastDay: "2025-06-30",
+    ingestionDate: "2025-07-01",
+  },
+  {
+    name: "2000-tickers",
+    tickers: 2000,
+    sessions: 123,
+    lastDay: "2025-06-30",
+    ingestionDate: "2025-07-01",
+  },
+];
+/** The memory a scale run must stay within. */
+const SCALE_MEMORY_BUDGET = 2 * 2 ** 30;
+
+/** Raw files go to .bench/transform/<spec>/raw/ingestion_date=D/ (the lake layout), generated anew each run. */
 const RAW_DIR = join(SCRATCH, "transform");
 const LAKES = join(SCRATCH, "transform", "lakes");
 const POLARS = join(REPO_ROOT, "bench/transform/polars_transform.py");
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
-export const rawFile = (spec: RawSpec) => join(RAW_DIR, rawKey(spec.ingestionDate));
+export const rawFile = (spec: RawSpec) => join(RAW_DIR, spec.name, rawKey(spec.ingestionDate));
 
 let db: Awaited<ReturnType<DuckDBInstance["connect"]>> | undefined;
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
@@ -139,6 +165,11 @@ export async function generateRaw(spec: RawSpec): Promise<number> {
     ) TO ${q(path)} (FORMAT parquet, COMPRESSION snappy)`);
   const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${q(path)})`);
   return Number(count?.n);
+}
+
+interface ScaleRun {
+  m: Measured;
+  facts: Facts;
 }
 
 /** Row counts and one float checksum: enough to see that two engines did the same job. */
@@ -275,6 +306,24 @@ export async function transformBench(options: TransformOptions): Promise<string>
     const m = await engines.duckdb?.run(lake, DAILY.ingestionDate);
     if (m) daily.push({ m, summary: JSON.parse(m.stdout) });
   }
+
+  const scale: { spec: RawSpec; rawRows: number; runs: Record<string, ScaleRun> }[] = [];
+  if (options.scale) {
+    const keys = ["duckdb", ...Object.keys(engines).filter((key) => key.startsWith("peer"))];
+    for (const spec of SCALE) {
+      log(`transform: scale run ${spec.name}`);
+      const rawRows = await generateRaw(spec);
+      const runs: Record<string, ScaleRun> = {};
+      for (const key of keys) {
+        const engine = engines[key] as Engine;
+        const lake = freshLake(`${spec.name}-${key}`, spec);
+        const m = await engine.run(lake, spec.ingestionDate);
+        runs[key] = { m, facts: await lakeFacts(lake) };
+        log(`  ${spec.name}, ${engine.label}: ${seconds(m.wallMs)}, ${mb(m.peakBytes)}`);
+      }
+      scale.push({ spec, rawRows, runs });
+    }
+  }
   rmSync(LAKES, { recursive: true, force: true });
 
   const figures: [string, (m: Measured) => number, (v: number) => string][] = [
@@ -291,6 +340,55 @@ export async function transformBench(options: TransformOptions): Promise<string>
   const count = (key: string) => results[key]?.length ?? 0;
 
   const daySummary = (field: string) => median(daily.map((d) => Number(d.summary[field])));
+  const peerKeys = others.filter((key) => key.startsWith("peer"));
+  // The targets are set against the independent peer, pair by pair.
+  const targets = peerKeys.map((key) => {
+    const wall = pairRatios(key, (m) => m.wallMs);
+    const peak = pairRatios(key, (m) => m.peakBytes);
+    const within = (values: number[], limit: number) => values.filter((v) => v <= limit).length;
+    return (
+      `Against ${label(key)}: wall ≤ 0.60× (the target) in ${within(wall, 0.6)} of ${wall.length} pairs, ` +
+      `peak RSS ≤ 1.00× (the target) in ${within(peak, 1)} of ${peak.length} pairs.`
+    );
+  });
+  const triple = (m: Measured) => `${seconds(m.wallMs)} / ${seconds(m.cpuMs)} / ${mb(m.peakBytes)}`;
+  const scaleSection = scale.length
+    ? [
+        "### Scale: a long history and many tickers",
+        "",
+        `Each a first run on an empty lake, once per engine: wall / CPU / peak RSS, and DuckDB ÷ the peer. Budget: peak RSS within ${mb(SCALE_MEMORY_BUDGET)} (2 GiB).`,
+        "",
+        table(
+          [
+            "run",
+            "raw rows",
+            "refined rows",
+            label("duckdb"),
+            ...peerKeys.flatMap((k) => [label(k), "DuckDB ÷ it"]),
+            "within 2 GiB",
+          ],
+          scale.map(({ spec, rawRows, runs }) => {
+            const duckRun = runs.duckdb as ScaleRun;
+            return [
+              `${spec.tickers} tickers × ${fmt(spec.sessions, 0)} business days`,
+              fmt(rawRows, 0),
+              fmt(duckRun.facts.refined, 0),
+              triple(duckRun.m),
+              ...peerKeys.flatMap((k) => {
+                const peer = runs[k] as ScaleRun;
+                const r = (f: (m: Measured) => number) => ratio(f(duckRun.m) / f(peer.m));
+                return [
+                  triple(peer.m),
+                  `${r((m) => m.wallMs)} / ${r((m) => m.cpuMs)} / ${r((m) => m.peakBytes)}`,
+                ];
+              }),
+              duckRun.m.peakBytes <= SCALE_MEMORY_BUDGET ? "yes" : "no",
+            ];
+          }),
+        ),
+        "",
+      ]
+    : [];
   return [
     "## Transform",
     "",
@@ -330,12 +428,13 @@ export async function transformBench(options: TransformOptions): Promise<string>
       ]),
     ),
     "",
+    ...targets.map((t) => `${t}\n`),
     ...warnings.map((w) => `Not the same output: ${w}.\n`),
     "### A daily run into the lake holding those rows",
     "",
     `The next day's raw file, ${fmt(dailyRows, 0)} rows (${DAILY.tickers} tickers × ${DAILY.sessions} business days to ${DAILY.lastDay}, other prices than the history's), ` +
       `applied by \`b3 transform --date ${DAILY.ingestionDate}\` to a fresh copy of the first DuckDB lake, ${daily.length} run(s): ` +
-      `${fmt(daySummary("partitions_written"), 0)} partitions and ${fmt(daySummary("refined_rows_written"), 0)} refined rows rewritten, the aggregates recomputed from all history.`,
+      `${fmt(daySummary("partitions_written"), 0)} partitions and ${fmt(daySummary("refined_rows_written"), 0)} refined rows rewritten, the aggregates recomputed from all history. Target: wall ≤ 1.0 s.`,
     "",
     table(
       ["figure", "median", "min – max"],
@@ -349,6 +448,7 @@ export async function transformBench(options: TransformOptions): Promise<string>
       }),
     ),
     "",
+    ...scaleSection,
     `Versions: DuckDB ${(await rows("SELECT version() AS v"))[0]?.v}, Polars ${polars}${pyspark ? `, pyspark ${pyspark}` : ""}.`,
   ].join("\n");
 }

@@ -96,15 +96,18 @@ async function transformLocked(
   timer: PhaseTimer,
 ): Promise<TransformSummary> {
   const sql = await loadTransformSql(sqlDir);
+  const runId = randomUUID();
+  const stagingKey = `${STAGING_FOLDER}/${runId}`;
+  const staging = join(lakeRoot, stagingKey);
   const instance = await DuckDBInstance.create(":memory:");
   const db = await instance.connect();
   // Every output this engine reads back or writes is ordered explicitly (ORDER BY), so DuckDB need
   // not keep rows in scan order, which lets it stream rather than buffer.
   await db.run("SET preserve_insertion_order = false");
+  // When DuckDB spills to disk, it does so inside the run's own staging folder (not the working
+  // folder): removed with it by the publish or by the next run's recovery.
+  await db.run(`SET temp_directory = ${q(join(staging, ".duckdb-spill"))}`);
   timer.mark("open duckdb");
-  const runId = randomUUID();
-  const stagingKey = `${STAGING_FOLDER}/${runId}`;
-  const staging = join(lakeRoot, stagingKey);
   try {
     const raw = await registerRaw(db, lakeRoot, rawPath);
     timer.mark("register and check raw");
