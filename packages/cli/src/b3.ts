@@ -19,10 +19,11 @@ export const COMMANDS: readonly CommandSpec[] = [extract, transform, run, query,
 function program(io: CliIo, done: (code: number) => void): Command {
   const width = (stream: CliIo["stdout"]) => (stream as { columns?: number }).columns ?? 80;
   const b3 = new Command("b3")
-    .description("The local twin of the daily B3 pipeline (npm run b3 -- <command> [flags]).")
+    .description("The local twin of the daily B3 pipeline: npx b3 <command> [flags].")
     .usage("<command> [flags]")
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
+    .option("--debug", "on an error, print the stack traces too (also: B3_DEBUG=1)")
     .helpCommand("help [command]", "show help for a command")
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -55,7 +56,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await b3.parseAsync(argv, { from: "user" });
     return code;
   } catch (error) {
-    return reportError(error, io);
+    const debug = b3.opts().debug === true || ["1", "true"].includes(io.env.B3_DEBUG ?? "");
+    return reportError(error, io, debug);
   }
 }
 

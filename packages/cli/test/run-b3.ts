@@ -8,6 +8,8 @@ import type { CliIo } from "../src/cli-io.ts";
 export interface B3Options {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+  /** Where the user stands; default the test process's folder. */
+  cwd?: string;
   /** The clock; default the real one. */
   now?: Date;
 }
@@ -19,6 +21,7 @@ export async function runB3(argv: string[], options: B3Options = {}) {
     stdout,
     stderr,
     env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? new Date(),
     fetch: options.fetch ?? globalThis.fetch,
   };
