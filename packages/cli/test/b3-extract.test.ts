@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
 import {
@@ -181,6 +182,35 @@ describe("b3 extract", () => {
     });
     expect(report.outcomes).toEqual([expect.objectContaining({ ticker: "PETR4.SA", rows: 16 })]);
     expect(out.code).toBe(0);
+  });
+
+  it("on a terminal, progress on stderr shows each ticker and each retry; stdout is unchanged", async () => {
+    const flaky = await startFakeYahoo({
+      replayDir: FIXTURES,
+      script: { "PETR4.SA": [{ status: 503, body: "busy" }] },
+    });
+    try {
+      const argv = ["extract", "--tickers", "PETR4.SA,ITUB4.SA", "--lake", lake];
+      const out = await runB3(argv, {
+        fetch: flaky.fetch,
+        now: new Date("2018-01-10T12:00:00Z"),
+        ttyStderr: true,
+      });
+      expect(out.code).toBe(0);
+      // Coloured, since stderr is a terminal.
+      expect(out.stderr).toContain("\x1b[33m↻\x1b[39m");
+      const progress = stripVTControlCharacters(out.stderr);
+      expect(progress).toContain("extracting 2 ticker(s), 2017-07-09 → 2018-01-09, into");
+      expect(progress).toContain(
+        "↻ PETR4.SA attempt 1 failed (Yahoo answered HTTP 503); retrying\n",
+      );
+      expect(progress).toContain("✓ PETR4.SA 16 sessions\n");
+      expect(progress).toContain("✓ ITUB4.SA 16 sessions\n");
+      expect(out.stdout).toMatch(/ PETR4\.SA │ ok\s+│\s+16 │ .* │\s+2\n/);
+      expect(out.stdout).not.toContain("↻");
+    } finally {
+      await flaky.close();
+    }
   });
 
   it("an unknown ticker: exit 3, the others written, the error names ticker, cause and action", async () => {
