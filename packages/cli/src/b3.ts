@@ -15,15 +15,23 @@ import { reportError, USAGE_HINT } from "./render-error.ts";
 
 export const COMMANDS: readonly CommandSpec[] = [extract, transform, run, query, trino];
 
+/** The flags every command takes: name and help, as the program declares them below. */
+export const GLOBAL_FLAGS = [
+  ["-V, --version", "print the version"],
+  ["--debug", "on an error, print the stack traces too (also: B3_DEBUG=1)"],
+  ["-h, --help", "show help"],
+] as const;
+const [VERSION_FLAG, DEBUG_FLAG, HELP_FLAG] = GLOBAL_FLAGS;
+
 /** The program for one command line, writing to `io`; `done` receives the exit code of the command run. */
 function program(io: CliIo, done: (code: number) => void): Command {
   const width = (stream: CliIo["stdout"]) => (stream as { columns?: number }).columns ?? 80;
   const b3 = new Command("b3")
     .description("The local twin of the daily B3 pipeline: npx b3 <command> [flags].")
     .usage("<command> [flags]")
-    .version(VERSION, "-V, --version", "print the version")
-    .helpOption("-h, --help", "show help")
-    .option("--debug", "on an error, print the stack traces too (also: B3_DEBUG=1)")
+    .version(VERSION, ...VERSION_FLAG)
+    .helpOption(...HELP_FLAG)
+    .option(...DEBUG_FLAG)
     .helpCommand("help [command]", "show help for a command")
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
