@@ -232,7 +232,9 @@ describe("b3 query --stage: what is missing, said plainly", () => {
       expect(out.stderr).toContain(
         "error: the workgroup etl_workgroup_never_deployed does not exist here\n",
       );
-      expect(out.stderr).toContain("what to do: deploy the stage (npx sst deploy --stage");
+      expect(out.stderr).toContain(
+        "what to do: deploy the stage with sst deploy, or set AWS_REGION / AWS_PROFILE",
+      );
     } finally {
       vi.unstubAllEnvs();
     }

@@ -16,7 +16,7 @@ export interface AthenaRequest {
 
 /** The remedy when the stage itself is not there: deployed elsewhere, or not at all. */
 const notDeployed = (what: string) =>
-  `deploy the stage (npx sst deploy --stage <stage>), or set AWS_REGION / AWS_PROFILE to the account and region it was deployed to (${what} is made by the deploy)`;
+  `deploy the stage with sst deploy, or set AWS_REGION / AWS_PROFILE to the account and region it was deployed to (${what} is made by the deploy)`;
 
 /** An Athena API call that failed, as an AthenaQueryError saying why and what to do. */
 export function athenaRequestError(cause: unknown, request: AthenaRequest): AthenaQueryError {
