@@ -10,6 +10,12 @@
   const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
   const day = (ts) => new Date(ts * 1000).toISOString().slice(0, 10);
   const height = 320;
+  // Away from the cursor the legend shows the newest session's values.
+  const shown = (u, v, series, idx) => {
+    if (idx != null) return v;
+    const values = u.data[series];
+    return values[values.length - 1];
+  };
   const charts = [];
 
   for (const chart of data.charts) {
@@ -28,7 +34,13 @@
         volume: { range: (_u, _min, max) => [0, Math.max(1, max) * 3.5] },
       },
       series: [
-        { label: "session", value: (_u, ts) => (ts == null ? "–" : day(ts)) },
+        {
+          label: "session",
+          value: (u, ts, series, idx) => {
+            const at = shown(u, ts, series, idx);
+            return at == null ? "–" : day(at);
+          },
+        },
         {
           label: "volume",
           scale: "volume",
@@ -37,21 +49,24 @@
           width: 0,
           paths: uPlot.paths.bars({ size: [0.7, 8] }),
           points: { show: false },
-          value: (_u, v) => (v == null ? "–" : whole.format(v)),
+          value: (u, v, series, idx) => {
+            const at = shown(u, v, series, idx);
+            return at == null ? "–" : whole.format(at);
+          },
         },
         {
           label: "close",
           scale: "price",
           stroke: "#2563eb",
           width: 1.75,
-          value: (_u, v) => price(v),
+          value: (u, v, series, idx) => price(shown(u, v, series, idx)),
         },
         {
           label: "MA7 (media_movel_7d)",
           scale: "price",
           stroke: "#ea580c",
           width: 1.75,
-          value: (_u, v) => price(v),
+          value: (u, v, series, idx) => price(shown(u, v, series, idx)),
         },
       ],
       axes: [

@@ -78,7 +78,10 @@ function overview(report: LakeReport): string {
   const body = report.tickers
     .map((t) => {
       const cells = reasons
-        .map((r) => `<td class="num" data-reason="${r}">${whole(t.raw.dropped[r] ?? 0)}</td>`)
+        .map((r) => {
+          const n = t.raw.dropped[r] ?? 0;
+          return `<td class="num${n > 0 ? " some" : ""}" data-reason="${r}">${whole(n)}</td>`;
+        })
         .join("");
       return `<tr data-ticker="${escapeHtml(t.ticker)}"><th scope="row">${escapeHtml(t.ticker)}</th><td class="num">${whole(t.raw.rawRows)}</td><td class="num">${whole(t.raw.sessions)}</td>${cells}</tr>`;
     })
@@ -231,6 +234,7 @@ table + h2, p + h2 { margin-top: 20px; }
 table.grid tbody tr:hover { background: #f1f5f9; }
 td.bool, td.null { color: var(--muted); }
 .warn { color: #b45309; }
+td.some { color: #b45309; font-weight: 600; }
 .gaps time, #weekdays-without-session time { font-variant-numeric: tabular-nums; }
 footer { padding-bottom: 32px; font-size: 12px; }
 .u-legend { font-size: 12px; }
