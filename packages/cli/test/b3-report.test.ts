@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type LakeReport, readLakeReport } from "@b3/core/report";
 import type { TransformSummary } from "@b3/core/transform";
@@ -159,6 +159,44 @@ describe("the report's data", () => {
     }
     expect(dropped).toEqual(transform.dropped);
     expect(dropped).toEqual({ non_session: 1, non_positive_price: 1 });
+  });
+});
+
+describe("the report of a lake extracted twice", () => {
+  it("counts every further raw row of a day as duplicate, as SQL over raw_stocks does", async () => {
+    const twice = join(root.path, "twice");
+    await cp(lake, twice, { recursive: true });
+    const rerun = await runB3(
+      [
+        "run",
+        ...["--replay", join(root.path, "replay"), "--date", "2020-07-02", "--lake", twice],
+        ...["--tickers", REPORT_TICKERS.join(","), "--json"],
+      ],
+      { now: new Date("2020-07-02T12:00:00Z") },
+    );
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const sql = await runB3([
+      "query",
+      ...["--lake", twice, "--format", "json"],
+      "SELECT ticker, count(*) AS raw_rows, count(*) - count(DISTINCT trade_date) AS duplicate FROM raw_stocks GROUP BY 1 ORDER BY 1",
+    ]);
+    const expected = JSON.parse(sql.stdout) as {
+      ticker: string;
+      raw_rows: number;
+      duplicate: number;
+    }[];
+    const data = await readLakeReport(twice);
+    expect(
+      data.tickers.map((t) => ({
+        ticker: t.ticker,
+        raw_rows: t.raw.rawRows,
+        duplicate: t.raw.dropped.duplicate,
+      })),
+    ).toEqual(expected);
+    expect(expected.every((r) => r.duplicate > 100)).toBe(true);
+    expect(data.rawFiles).toBe(2);
+    // The sessions and the gaps are those of the lake, not of the raw files.
+    expect(data.tickers.map((t) => t.missingSessions)).toEqual(Object.values(EXPECTED_GAPS));
   });
 });
 
