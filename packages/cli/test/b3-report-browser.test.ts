@@ -96,7 +96,7 @@ describe("b3 report in chromium", () => {
           Math.abs((data[i + 1] ?? 0) - (g ?? 0)) < 24 &&
           Math.abs((data[i + 2] ?? 0) - (b ?? 0)) < 24;
         const near = (i: number, rgb: number[]) => nearRgb(i, rgb) && (data[i + 3] ?? 0) > 200;
-        const count = { close: 0, ma7: 0, volume: 0, distinct: 0 };
+        const count = { close: 0, ma7: 0, volume: 0, gaps: 0, distinct: 0 };
         const distinct = new Set<number>();
         for (let i = 0; i < data.length; i += 4) {
           distinct.add(
@@ -108,6 +108,9 @@ describe("b3 report in chromium", () => {
           );
           if (near(i, [37, 99, 235])) count.close++;
           if (near(i, [234, 88, 12])) count.ma7++;
+          // The bands behind missing sessions, rgba(220, 38, 38, 0.18).
+          if (nearRgb(i, [220, 38, 38]) && (data[i + 3] ?? 0) > 30 && (data[i + 3] ?? 0) < 70)
+            count.gaps++;
           // The bars' fill, rgba(100, 116, 139, 0.35): the canvas itself is transparent.
           const alpha = data[i + 3] ?? 0;
           if (
@@ -123,6 +126,9 @@ describe("b3 report in chromium", () => {
       expect(colours.ma7, `${ticker} MA7 line`).toBeGreaterThan(300);
       expect(colours.volume, `${ticker} volume bars`).toBeGreaterThan(1000);
       expect(colours.distinct, `${ticker} not one colour`).toBeGreaterThan(20);
+      // A band per missing session, none where nothing is missing.
+      if (EXPECTED_GAPS[ticker]?.length === 0) expect(colours.gaps, `${ticker} gaps`).toBe(0);
+      else expect(colours.gaps, `${ticker} gaps`).toBeGreaterThan(200);
     }
   });
 

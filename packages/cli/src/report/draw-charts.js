@@ -18,6 +18,20 @@
   };
   const charts = [];
 
+  /** A red band, one day wide, behind the series at each missing session. */
+  function markGaps(u, gaps) {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.fillStyle = "rgba(220, 38, 38, 0.18)";
+    for (const ts of gaps) {
+      const left = u.valToPos(ts - 43200, "x", true);
+      const right = u.valToPos(ts + 43200, "x", true);
+      const width = Math.max(right - left, 2 * devicePixelRatio);
+      ctx.fillRect((left + right - width) / 2, bbox.top, width, bbox.height);
+    }
+    ctx.restore();
+  }
+
   for (const chart of data.charts) {
     const target = document.querySelector(`.chart[data-ticker="${CSS.escape(chart.ticker)}"]`);
     if (target === null) continue;
@@ -27,6 +41,7 @@
       height,
       tzDate: utc,
       cursor: { points: { size: 6 } },
+      hooks: { drawClear: [(u) => markGaps(u, chart.gaps)] },
       scales: {
         x: { time: true },
         price: { auto: true },

@@ -17,10 +17,11 @@ export function renderReportHtml(report: LakeReport, options: ReportPageOptions)
   const { assets } = options;
   const charts = report.tickers.map((t) => ({
     ticker: t.ticker,
-    x: t.sessions.date.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000),
+    x: t.sessions.date.map(epochSeconds),
     close: t.sessions.close,
     ma7: t.sessions.ma7,
     volume: t.sessions.volume,
+    gaps: t.missingSessions.map(epochSeconds),
   }));
   const title = `B3 lake report: ${report.tickers.map((t) => t.ticker).join(", ")}`;
   return `<!doctype html>
@@ -115,7 +116,7 @@ function tickerSection(t: TickerReport, monthlyColumns: readonly string[]): stri
   return `<section class="ticker" id="${anchor(t.ticker)}" data-ticker="${ticker}">
 <h2>${ticker}</h2>
 <p class="caption">last close <strong class="last-close" data-ticker="${ticker}" data-date="${t.last.date}">${price(t.last.close)}</strong> on <time>${t.last.date}</time> · ${whole(t.sessions.date.length)} sessions from <time>${first}</time></p>
-<div class="chart" data-ticker="${ticker}" role="img" aria-label="${ticker}: close, 7-session moving average and volume per session"><noscript>The chart needs JavaScript.</noscript></div>
+<div class="chart" data-ticker="${ticker}" role="img" aria-label="${ticker}: close, 7-session moving average and volume per session"><noscript>The chart needs JavaScript.</noscript></div>${gaps.length === 0 ? "" : `\n<p class="note gap-key"><span class="swatch"></span> missing session (${gaps.length}): a day other tickers traded</p>`}
 <div class="columns">
 <div>
 <h3>Monthly aggregates <small>(aggregated_stocks)</small></h3>
@@ -178,6 +179,7 @@ function dropReasons(tickers: readonly TickerReport[]): string[] {
   ];
 }
 
+const epochSeconds = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const weekdayName = (date: string) => WEEKDAYS[new Date(`${date}T00:00:00Z`).getUTCDay()] ?? "";
 const whole = (n: number) => n.toLocaleString("en-US");
@@ -234,6 +236,8 @@ table + h2, p + h2 { margin-top: 20px; }
 table.grid tbody tr:hover { background: #f1f5f9; }
 td.bool, td.null { color: var(--muted); }
 .warn { color: #b45309; }
+.gap-key { margin: 0; font-size: 12px; text-align: center; }
+.swatch { display: inline-block; width: 10px; height: 10px; background: rgba(220, 38, 38, 0.35); vertical-align: middle; }
 td.some { color: #b45309; font-weight: 600; }
 .gaps time, #weekdays-without-session time { font-variant-numeric: tabular-nums; }
 footer { padding-bottom: 32px; font-size: 12px; }
