@@ -88,7 +88,7 @@
         { stroke: "#475569", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#cbd5e1" } },
         {
           scale: "price",
-          label: "BRL",
+          label: "price",
           stroke: "#475569",
           grid: { stroke: "#e2e8f0" },
           ticks: { stroke: "#cbd5e1" },

@@ -46,7 +46,7 @@ ${PAGE_CSS}
 ${overview(report)}
 ${report.tickers.map((t) => tickerSection(t, report.monthlyColumns)).join("\n")}
 </main>
-<footer>Made by <code>b3 report</code> from the lake's tables refined_stocks, aggregated_stocks and raw_stocks; charts by uPlot ${escapeHtml(assets.uplotVersion)} (inlined). Dates are session dates (America/Sao_Paulo); prices in BRL as Yahoo sent them.</footer>
+<footer>Made by <code>b3 report</code> from the lake's tables refined_stocks, aggregated_stocks and raw_stocks; charts by uPlot ${escapeHtml(assets.uplotVersion)} (inlined). Dates are session dates in the exchange's time zone; prices as Yahoo sent them, in the ticker's currency (BRL for B3 tickers).</footer>
 <script type="application/json" id="b3-report-data">${jsonForScript({ charts })}</script>
 <script>
 ${inlineScript(assets.uplotJs)}
