@@ -7,13 +7,14 @@ import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { addCommand, type CommandSpec } from "./command.ts";
 import { extract } from "./commands/extract.ts";
 import { query } from "./commands/query.ts";
+import { report } from "./commands/report.ts";
 import { run } from "./commands/run.ts";
 import { transform } from "./commands/transform.ts";
 import { trino } from "./commands/trino.ts";
 import { VERSION } from "./defaults.ts";
 import { reportError, USAGE_HINT } from "./render-error.ts";
 
-export const COMMANDS: readonly CommandSpec[] = [extract, transform, run, query, trino];
+export const COMMANDS: readonly CommandSpec[] = [extract, transform, run, query, report, trino];
 
 /** The flags every command takes: name and help, as the program declares them below. */
 export const GLOBAL_FLAGS = [

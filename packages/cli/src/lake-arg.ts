@@ -33,7 +33,8 @@ export function localLakeRoot(location: string, whyNotS3: string): string {
 }
 
 const MAKE_ONE = {
-  remedy: "make one with b3 run (or npm run demo, offline), or point at an existing lake",
+  remedy:
+    "build one first (b3 run, or npm run demo for an offline sample lake in .lake/demo), or point to an existing lake",
   settings: ["lake"],
 } as const;
 

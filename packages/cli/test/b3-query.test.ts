@@ -141,7 +141,7 @@ describe("b3 query: formats, lake paths and missing lakes", () => {
     expect(out.code).toBe(2);
     expect(out.stdout).toBe("");
     expect(out.stderr).toContain(`error: no lake at ${missing}: the folder does not exist\n`);
-    expect(out.stderr).toContain("what to do: make one with b3 run (or npm run demo, offline)");
+    expect(out.stderr).toContain("what to do: build one first (b3 run, or npm run demo");
     const file = join(lake, "raw/ingestion_date=2018-01-10/stocks_data.parquet");
     const onFile = await b3(["query", "--lake", file, "SELECT 1"]);
     expect(onFile.code).toBe(2);
