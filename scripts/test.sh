@@ -7,6 +7,7 @@ bash scripts/ensure-deps.sh
 bash scripts/setup-python.sh
 bash scripts/ensure-sst.sh
 bash scripts/ensure-trino.sh
+bash scripts/ensure-chromium.sh
 
 # node_modules/.bin first: the project's own Node 22 and tools.
 export PATH="$PWD/node_modules/.bin:$PATH"

@@ -18,6 +18,7 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandSpec>> = {
   transform: async () => (await import("./commands/transform.ts")).transform,
   run: async () => (await import("./commands/run.ts")).run,
   query: async () => (await import("./commands/query.ts")).query,
+  report: async () => (await import("./commands/report.ts")).report,
   trino: async () => (await import("./commands/trino.ts")).trino,
 };
 
@@ -28,6 +29,14 @@ export function loadCommands(names: readonly string[] = COMMAND_NAMES): Promise<
   return Promise.all(names.map((name) => (COMMAND_MODULES[name] as () => Promise<CommandSpec>)()));
 }
 
+/** The flags every command takes: name and help, as the program declares them below. */
+export const GLOBAL_FLAGS = [
+  ["-V, --version", "print the version"],
+  ["--debug", "on an error, print the stack traces too (also: B3_DEBUG=1)"],
+  ["-h, --help", "show help"],
+] as const;
+const [VERSION_FLAG, DEBUG_FLAG, HELP_FLAG] = GLOBAL_FLAGS;
+
 /** The program for one command line, writing to `io`; `done` receives the exit code of the command run. */
 function program(
   io: CliIo,
@@ -36,10 +45,11 @@ function program(
 ): Command {
   const width = (stream: CliIo["stdout"]) => (stream as { columns?: number }).columns ?? 80;
   const b3 = new Command("b3")
-    .description("The local twin of the daily B3 pipeline (npm run b3 -- <command> [flags]).")
+    .description("The local twin of the daily B3 pipeline: npx b3 <command> [flags].")
     .usage("<command> [flags]")
-    .version(VERSION, "-V, --version", "print the version")
-    .helpOption("-h, --help", "show help")
+    .version(VERSION, ...VERSION_FLAG)
+    .helpOption(...HELP_FLAG)
+    .option(...DEBUG_FLAG)
     .helpCommand("help [command]", "show help for a command")
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -60,8 +70,10 @@ function program(
 /** Runs the command line `argv` and returns the exit code; never throws. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const named = argv[0] !== undefined && Object.hasOwn(COMMAND_MODULES, argv[0]);
-  const commands = await loadCommands(named ? [argv[0] as string] : COMMAND_NAMES);
+  // The global flags take no value, so the first word that is not a flag names the command.
+  const first = argv.find((word) => !word.startsWith("-"));
+  const named = first !== undefined && Object.hasOwn(COMMAND_MODULES, first);
+  const commands = await loadCommands(named ? [first] : COMMAND_NAMES);
   const b3 = program(io, commands, (c) => {
     code = c;
   });
@@ -74,7 +86,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await b3.parseAsync(argv, { from: "user" });
     return code;
   } catch (error) {
-    return reportError(error, io);
+    const debug = b3.opts().debug === true || ["1", "true"].includes(io.env.B3_DEBUG ?? "");
+    return reportError(error, io, debug);
   }
 }
 

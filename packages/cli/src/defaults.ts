@@ -13,8 +13,3 @@ export const VERSION: string = JSON.parse(
 
 /** `defaultLake`, in words for help. */
 export const LAKE_DEFAULT = "$B3_LAKE, or .lake/ at the repository root";
-
-/** `$B3_LAKE`, or `.lake/` at the repository root. */
-export function defaultLake(env: NodeJS.ProcessEnv): string {
-  return env.B3_LAKE || resolve(REPO_ROOT, ".lake");
-}

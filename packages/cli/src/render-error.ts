@@ -40,8 +40,19 @@ export function describeError(error: B3Error, prefix = ""): string {
   return `error: ${prefix}${error.message}\n${remedy === "" ? "" : `  ${remedy}\n`}`;
 }
 
-/** Writes `error` to stderr and returns the exit code it means; never throws. */
-export function reportError(error: unknown, io: CliIo): number {
+/** The stack of `error` and of each of its causes, for --debug. */
+function stackTrace(error: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; depth += 1) {
+    lines.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined) lines.push("caused by:");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Writes `error` to stderr and returns the exit code it means; never throws. With `debug`, the stack traces too. */
+export function reportError(error: unknown, io: CliIo, debug = false): number {
   if (error instanceof CommanderError) {
     // Commander has written its message, or the help or version asked for, already.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
@@ -55,8 +66,15 @@ export function reportError(error: unknown, io: CliIo): number {
     const family = FAMILIES[error.kind] ?? { exit: EXIT.nothingWritten };
     io.stderr.write(describeError(error, family.prefix));
     if (family.after !== undefined) io.stderr.write(`${family.after}\n`);
+    if (debug) io.stderr.write(stackTrace(error));
     return family.exit;
   }
-  io.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`error: ${message}\n`);
+  io.stderr.write(
+    debug
+      ? stackTrace(error)
+      : "  (not an error b3 knows: run again with --debug for the stack trace, and report it if it persists)\n",
+  );
   return EXIT.nothingWritten;
 }

@@ -147,10 +147,14 @@ describe("what to do, with the flags that do it", () => {
       { now: new Date("2018-01-10T12:00:00Z") },
     );
     expect(out.code).toBe(3);
-    expect(out.stdout).toContain(
-      "error: ZZZZ3.SA: Yahoo has no data for this symbol (it may be delisted or mistyped)\n" +
-        "  what to do: check the symbol on finance.yahoo.com (B3 tickers end in .SA) and fix the ticker list (--tickers / B3_TICKERS)\n",
+    // Under --replay the missing recording is named, with the ones there are.
+    expect(out.stderr).toContain(
+      `error: ZZZZ3.SA: no replay file ${FIXTURES}/ZZZZ3.SA.json; it has ITUB4.SA, PETR4.SA, VALE3.SA, ` +
+        "real-body-600497.SS-with-nulls, real-body-PETR4.SA-2022-12\n" +
+        "  what to do: choose tickers that have a recording, or record this one's chart body there (--tickers / B3_TICKERS, --replay)\n",
     );
+    // Errors are diagnostics: stdout holds the report alone.
+    expect(out.stdout).not.toContain("error:");
   });
 
   it("b3 run --json prints the extract report, the transform summary and the newest rows", async () => {
@@ -165,7 +169,11 @@ describe("what to do, with the flags that do it", () => {
     ]);
     expect(out.code).toBe(0);
     const printed = JSON.parse(out.stdout);
-    expect(printed.extract).toMatchObject({ status: "ok", rowsWritten: 123 });
+    // One key casing in every JSON: snake_case, like the columns and the Glue job's summary.
+    expect(printed.extract).toMatchObject({ status: "ok", rows_written: 123, rows_kept: 0 });
+    expect(printed.extract.window).toMatchObject({ run_date: "2020-07-01" });
+    expect(printed.extract.outcomes[0]).toMatchObject({ first_date: "2019-12-30" });
+    expect(JSON.stringify(printed)).not.toMatch(/"[a-z]+[A-Z][A-Za-z]*":/);
     expect(printed.transform).toMatchObject({ sessions: 123 });
     expect(printed.newest).toHaveLength(2);
     expect(printed.newest[0]).toMatchObject({ nome_acao: "PETR4.SA", data_pregao: "2020-06-30" });

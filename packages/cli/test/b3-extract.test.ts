@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parquetReadObjects } from "hyparquet";
 import {
@@ -64,7 +65,9 @@ describe("b3 extract", () => {
     ]);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("window 2019-12-30 → 2020-06-30 (run date 2020-07-01)");
-    expect(out.stdout).toMatch(/PETR4\.SA\s*│ ok\s*│ 123\s*│ 2019-12-30 │ 2020-06-30/);
+    // Numbers right-aligned, a rule under the header.
+    expect(out.stdout).toMatch(/ ticker\s+│ status │ sessions │ first\s+│ last\s+│ attempts\n─+┼/);
+    expect(out.stdout).toMatch(/ PETR4\.SA │ ok\s+│\s+123 │ 2019-12-30 │ 2020-06-30 │\s+1\n/);
     expect(out.stdout).toContain(
       `wrote 246 rows to ${lake}/raw/ingestion_date=2020-07-01/stocks_data.parquet`,
     );
@@ -103,7 +106,7 @@ describe("b3 extract", () => {
     await writeFile(raw, "PAR1 not really");
     const out = await extractDay("PETR4.SA", lake, "--json");
     expect(out.code).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({ replacedCorrupt: raw, rowsWritten: 16 });
+    expect(JSON.parse(out.stdout)).toMatchObject({ replaced_corrupt: raw, rows_written: 16 });
     expect(out.stderr).toContain(
       `warning: ${raw} could not be read; it was replaced by this run's rows`,
     );
@@ -117,7 +120,7 @@ describe("b3 extract", () => {
       await copyFile(join(FIXTURES, "PETR4.SA.json"), join(replay, "ITUB4.SA.json"));
       const out = await extractDay("PETR4.SA,ITUB4.SA", lake, "--replay", replay);
       expect(out.code).toBe(3);
-      expect(out.stdout).toContain(
+      expect(out.stderr).toContain(
         "error: ITUB4.SA: Yahoo answered with the chart of PETR4.SA when asked for ITUB4.SA",
       );
       expect(new Set((await rawRows(lake, "2018-01-10")).map((r) => r.ticker))).toEqual(
@@ -173,7 +176,7 @@ describe("b3 extract", () => {
     const out = await b3(["extract", "--json"], { B3_TICKERS: "PETR4.SA", B3_LAKE: lake });
     const report = JSON.parse(out.stdout);
     expect(report.window).toMatchObject({
-      runDate: "2018-01-10",
+      run_date: "2018-01-10",
       from: "2017-07-09",
       to: "2018-01-09",
     });
@@ -181,13 +184,42 @@ describe("b3 extract", () => {
     expect(out.code).toBe(0);
   });
 
+  it("on a terminal, progress on stderr shows each ticker and each retry; stdout is unchanged", async () => {
+    const flaky = await startFakeYahoo({
+      replayDir: FIXTURES,
+      script: { "PETR4.SA": [{ status: 503, body: "busy" }] },
+    });
+    try {
+      const argv = ["extract", "--tickers", "PETR4.SA,ITUB4.SA", "--lake", lake];
+      const out = await runB3(argv, {
+        fetch: flaky.fetch,
+        now: new Date("2018-01-10T12:00:00Z"),
+        ttyStderr: true,
+      });
+      expect(out.code).toBe(0);
+      // Coloured, since stderr is a terminal.
+      expect(out.stderr).toContain("\x1b[33m↻\x1b[39m");
+      const progress = stripVTControlCharacters(out.stderr);
+      expect(progress).toContain("extracting 2 ticker(s), 2017-07-09 → 2018-01-09, into");
+      expect(progress).toContain(
+        "↻ PETR4.SA attempt 1 failed (Yahoo answered HTTP 503); retrying\n",
+      );
+      expect(progress).toContain("✓ PETR4.SA 16 sessions\n");
+      expect(progress).toContain("✓ ITUB4.SA 16 sessions\n");
+      expect(out.stdout).toMatch(/ PETR4\.SA │ ok\s+│\s+16 │ .* │\s+2\n/);
+      expect(out.stdout).not.toContain("↻");
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it("an unknown ticker: exit 3, the others written, the error names ticker, cause and action", async () => {
     const out = await extractDay("PETR4.SA,ZZZZ3.SA", lake);
     expect(out.code).toBe(3);
-    expect(out.stdout).toContain(
+    expect(out.stderr).toContain(
       "error: ZZZZ3.SA: Yahoo has no data for this symbol (it may be delisted or mistyped)",
     );
-    expect(out.stdout).toContain("what to do: check the symbol on finance.yahoo.com");
+    expect(out.stderr).toContain("what to do: check the symbol on finance.yahoo.com");
     expect(await files(lake)).toContain("raw/ingestion_date=2018-01-10/stocks_data.parquet");
   });
 
@@ -202,10 +234,10 @@ describe("b3 extract", () => {
       });
     });
     expect(out.code).toBe(1);
-    expect(out.stdout).toContain(
+    expect(out.stderr).toContain(
       "error: TOTS3.SA, LWSA3.SA, POSI3.SA, INTB3.SA, WEGE3.SA: Yahoo unreachable (ENOTFOUND query2.finance.yahoo.com)",
     );
-    expect(out.stdout).toContain(
+    expect(out.stderr).toContain(
       "what to do: check the network connection or proxy; to run offline, replay recorded chart bodies (--replay)",
     );
     expect(out.stdout).toContain("nothing written: no ticker succeeded");
@@ -304,7 +336,7 @@ describe("b3 extract --lake s3://", () => {
       vi.stubEnv("AWS_ENDPOINT_URL_S3", proxy.url);
       const out = await extractTo("s3://lossy-lake");
       expect(out.code).toBe(1);
-      expect(out.stdout).toMatch(
+      expect(out.stderr).toMatch(
         /error: cannot write s3:\/\/lossy-lake\/raw\/ingestion_date=2018-01-10\/stocks_data\.parquet: .*ECONNRESET.*; the raw file may or may not have been written; re-run the date \(safe: it merges\)/,
       );
       expect(`${out.stdout}${out.stderr}`).not.toMatch(/nothing (was )?written/);
@@ -325,7 +357,7 @@ describe("b3 extract --lake s3://", () => {
     vi.stubEnv("AWS_ENDPOINT_URL_S3", inject("motoEndpoint"));
     const again = await extractDay("PETR4.SA", "s3://lossy-lake", "--json");
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ rowsWritten: 16, rowsKept: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ rows_written: 16, rows_kept: 0 });
   });
 
   it("S3 unreachable when the file is written: exit 1 with the cause, quickly", async () => {

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   AthenaClient,
   CreateWorkGroupCommand,
@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { goldenColumns } from "../../core/test/golden.ts";
-import { runB3 } from "./run-b3.ts";
+import { runB3, runB3Process } from "./run-b3.ts";
 
 const b3 = (argv: string[]) => runB3(argv);
 
@@ -45,9 +45,9 @@ describe("b3 query --lake (DuckDB)", () => {
   it("prints a table with the row count", async () => {
     const out = await b3(["query", "--lake", lake, sql]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/│ ticker\s+│ sessions │ first\s+│ volume\s+│/);
-    expect(out.stdout).toMatch(/│ PETR4\.SA │ 6\s+│ 2018-01-02 │ \d+\s+│/);
-    expect(out.stdout).toMatch(/2 rows\n$/);
+    expect(out.stdout).toMatch(/^ ticker\s+│ sessions │ first\s+│\s+volume\n─+┼─+┼─+┼─+\n/);
+    expect(out.stdout).toMatch(/ PETR4\.SA │\s+6 │ 2018-01-02 │\s+\d+\n/);
+    expect(out.stdout).toMatch(/\n2 rows\n$/);
   });
 
   it("--format json gives typed values; raw_stocks carries ingestion_date", async () => {
@@ -100,6 +100,144 @@ describe("b3 query --lake (DuckDB)", () => {
     const out = await b3(["query", "--lake", lake, "SELECT nope FROM raw_stocks"]);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/nope/);
+  });
+});
+
+describe("b3 query: formats, lake paths and missing lakes", () => {
+  const sql = "SELECT ticker, close FROM raw_stocks ORDER BY ticker, trade_date LIMIT 3";
+
+  it("--json is --format json; with another --format it is a usage error", async () => {
+    const viaAlias = await b3(["query", "--lake", lake, "--json", sql]);
+    const viaFormat = await queryAs("json", sql);
+    expect(viaAlias.code).toBe(0);
+    expect(viaAlias.stdout).toBe(viaFormat.stdout);
+    expect(JSON.parse(viaAlias.stdout)).toHaveLength(3);
+    const both = await b3(["query", "--lake", lake, "--json", "--format", "csv", sql]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--json and --format csv disagree");
+  });
+
+  it("a relative --lake is taken from where the user stands", async () => {
+    const out = await runB3(["query", "--lake", basename(lake), "--json", sql], {
+      cwd: dirname(lake),
+    });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe((await queryAs("json", sql)).stdout);
+  });
+
+  it("under npm run b3, relative paths are taken from the folder npm was run in", async () => {
+    const env = { ...process.env, npm_lifecycle_event: "b3", INIT_CWD: dirname(lake) };
+    const out = await runB3Process(["query", "--lake", basename(lake), "--format", "csv", sql], {
+      env,
+    });
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe((await queryAs("csv", sql)).stdout);
+  });
+
+  it("a lake folder that does not exist, or a file, is a usage error, never an empty answer", async () => {
+    const missing = join(lake, "no-such-lake");
+    const out = await b3(["query", "--lake", missing, "SELECT count(*) FROM refined_stocks"]);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toContain(`error: no lake at ${missing}: the folder does not exist\n`);
+    expect(out.stderr).toContain("what to do: build one first (b3 run, or npm run demo");
+    const file = join(lake, "raw/ingestion_date=2018-01-10/stocks_data.parquet");
+    const onFile = await b3(["query", "--lake", file, "SELECT 1"]);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toContain(`no lake at ${file}: it is a file, not a folder`);
+  });
+
+  it("an empty lake folder answers, with a warning on stderr that it holds no data yet", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "b3-empty-lake-"));
+    try {
+      const out = await b3([
+        "query",
+        "--lake",
+        empty,
+        "--json",
+        "SELECT count(*) AS n FROM refined_stocks",
+      ]);
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout)).toEqual([{ n: 0 }]);
+      expect(out.stderr).toBe(
+        `warning: the lake at ${empty} holds no data yet (nothing in raw/, refined/, aggregated/): every table is empty\n`,
+      );
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("b3 query --stage: what is missing, said plainly", () => {
+  // No profile, no shared files, no instance metadata: only what each case sets.
+  const bare = () => {
+    vi.stubEnv("AWS_CONFIG_FILE", "/nonexistent/config");
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+    for (const name of [
+      "AWS_PROFILE",
+      "AWS_REGION",
+      "AWS_DEFAULT_REGION",
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+    ]) {
+      vi.stubEnv(name, undefined);
+    }
+  };
+
+  it("no region: names AWS_REGION, no stack trace (exit 1)", async () => {
+    bare();
+    try {
+      const out = await b3(["query", "--stage", "dev", "SELECT 1"]);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toBe(
+        "error: no AWS region is set, so Athena cannot be reached\n" +
+          "  what to do: set AWS_REGION to the region the stage was deployed to, or AWS_PROFILE to a profile with a region (aws configure)\n",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("no credentials: names AWS_PROFILE; --debug adds the stack traces with their causes", async () => {
+    bare();
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    try {
+      const out = await b3(["query", "--stage", "dev", "SELECT 1"]);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toMatch(
+        /^error: found no AWS credentials \(.+\)\n {2}what to do: set AWS_PROFILE /,
+      );
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+      const debug = await b3(["query", "--debug", "--stage", "dev", "SELECT 1"]);
+      expect(debug.stderr).toMatch(
+        /AthenaQueryError: found no AWS credentials[\s\S]*\n\s+at [\s\S]*caused by:\nCredentialsProviderError/,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("a stage that is not deployed: the workgroup named, and how to deploy it", async () => {
+    const endpoint = inject("motoEndpoint");
+    vi.stubEnv("AWS_ENDPOINT_URL_ATHENA", endpoint);
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    try {
+      const out = await b3(["query", "--stage", "never-deployed", "SELECT 1"]);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(
+        "error: the workgroup etl_workgroup_never_deployed does not exist here\n",
+      );
+      expect(out.stderr).toContain(
+        "what to do: deploy the stage with sst deploy, or set AWS_REGION / AWS_PROFILE",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
@@ -187,7 +325,10 @@ describe("b3 query --stage (Athena, against moto)", () => {
         "json",
         "SELECT nome_acao, fechamento, data_pregao FROM refined_stocks LIMIT 2",
       ]);
-      expect(out.stderr).toBe("");
+      // Progress is a diagnostic: on stderr, the query id, its end state and the time taken.
+      expect(out.stderr).toMatch(
+        /^athena: query [0-9a-f-]{36} succeeded, \d+\.\d s(, [\d.]+ MB scanned)?\n$/,
+      );
       expect(out.code).toBe(0);
       expect(JSON.parse(out.stdout)).toEqual([
         { nome_acao: "PETR4.SA", fechamento: 30.18, data_pregao: "2019-12-30" },

@@ -32,7 +32,7 @@ describe("b3 run", () => {
     );
     expect(out.stdout).toContain("aggregated: 14 ticker-months; newest session 2020-06-30");
     expect(out.stdout).toMatch(
-      /newest refined rows:\n(.*\n){2}│ ITUB4\.SA\s+│ 2020-06-30\s+│ 25\.45\s+│/,
+      /newest refined rows:\n(.*\n){2} ITUB4\.SA\s+│ 2020-06-30\s+│\s+25\.45 │\s+26\.24 │/,
     );
   });
 

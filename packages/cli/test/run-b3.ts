@@ -8,17 +8,22 @@ import type { CliIo } from "../src/cli-io.ts";
 export interface B3Options {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+  /** Whether stderr is seen as a terminal (progress is shown only there); default a pipe. */
+  ttyStderr?: boolean;
+  /** Where the user stands; default the test process's folder. */
+  cwd?: string;
   /** The clock; default the real one. */
   now?: Date;
 }
 
 export async function runB3(argv: string[], options: B3Options = {}) {
   const stdout = new Capture();
-  const stderr = new Capture();
+  const stderr = new Capture({ isTTY: options.ttyStderr ?? false });
   const io: CliIo = {
     stdout,
     stderr,
     env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? new Date(),
     fetch: options.fetch ?? globalThis.fetch,
   };

@@ -42,11 +42,11 @@ const coreDomains = (files: Set<string>) =>
 describe("handler imports", () => {
   it("the extract handler reaches extract and lake only, without DuckDB", () => {
     const { files, packages } = reach("packages/functions/src/extract.ts");
-    expect(coreDomains(files)).toEqual(["errors.ts", "extract", "lake"]);
+    expect(coreDomains(files)).toEqual(["aws-failure.ts", "errors.ts", "extract", "lake"]);
     expect([...packages].filter((p) => /duckdb|trino/.test(p))).toEqual([]);
   });
 
-  it("the trigger handler reaches the trigger, the lake layout and the error base only", () => {
+  it("the trigger handler reaches the trigger, the lake layout and the shared error modules only", () => {
     const { files, packages } = reach("packages/functions/src/trigger-glue.ts");
     expect(coreDomains(files)).toEqual(["errors.ts", "lake", "trigger"]);
     expect(packages.has("@duckdb/node-api")).toBe(false);

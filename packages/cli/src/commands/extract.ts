@@ -1,4 +1,6 @@
 /** `b3 extract`: download daily bars for a window and merge them into the raw file of the run date in a local or S3 lake. */
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { format, inspect } from "node:util";
 import {
   createChartClient,
@@ -11,11 +13,11 @@ import {
 } from "@b3/core/extract";
 import { type CliIo, paint, STATUS_EXIT } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
-import { defaultLake } from "../defaults.ts";
 import { FLAGS, type FlagTable, toggle, type Values } from "../flags.ts";
-import { openLakeArg } from "../lake-arg.ts";
+import { writeJson } from "../json-output.ts";
+import { lakeLocation, openLakeArg } from "../lake-arg.ts";
 import { remedyLine } from "../render-error.ts";
-import { compactTable } from "../render-result.ts";
+import { summaryTable } from "../render-result.ts";
 
 /** The flags of the extract step, which b3 run takes too. */
 export const extractFlags = {
@@ -41,7 +43,8 @@ export const extract = defineCommand({
     "1 nothing written; 2 usage error.",
   async run(values, io) {
     const report = await runExtract(values, io);
-    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    if (values.json) writeJson(io, report);
+    else writeReport(report, io);
     return STATUS_EXIT[report.status];
   },
 });
@@ -70,9 +73,9 @@ export async function runExtract(
   const window = extractWindow({ runDate: values.date, from: values.from, now: io.now() });
   const tickers = values.tickers ?? tickersFromEnv(io.env.B3_TICKERS);
   const { concurrency } = values;
-  const lake = openLakeArg(values.lake ?? defaultLake(io.env));
+  const lake = openLakeArg(lakeLocation(values.lake, io));
   const fetchChart = createChartClient({
-    fetch: values.replay === undefined ? io.fetch : replayFetch(values.replay),
+    fetch: values.replay === undefined ? io.fetch : replayFetch(resolve(io.cwd, values.replay)),
     timeoutMs: values.timeout * 1000,
     concurrency,
   });
@@ -96,8 +99,15 @@ export async function runExtract(
           `waiting for the lake lock, held by ${holder.owner} on host ${holder.host} (pid ${holder.pid})\n`,
         ),
       onOutcome: progress ? (o) => io.stderr.write(progressLine(o, io)) : undefined,
+      onRetry: progress
+        ? (r) =>
+            io.stderr.write(
+              `  ${paint(io.stderr, "yellow", "↻")} ${r.ticker} attempt ${r.attempt} failed (${r.reason}); retrying\n`,
+            )
+        : undefined,
     }),
   );
+  if (values.replay !== undefined) explainReplayMisses(report, resolve(io.cwd, values.replay));
   if (report.replacedCorrupt !== undefined) {
     io.stderr.write(
       `warning: ${report.replacedCorrupt} could not be read; it was replaced by this run's rows\n`,
@@ -106,33 +116,61 @@ export async function runExtract(
   return report;
 }
 
+/**
+ * Under --replay a symbol without a recording is answered with Yahoo's 404, as Yahoo would; the
+ * person needs to hear that the file is missing, and which recordings there are.
+ */
+function explainReplayMisses(report: ExtractReport, dir: string): void {
+  const recorded = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.endsWith(".json"))
+        .map((name) => name.slice(0, -".json".length))
+        .sort()
+    : [];
+  const have =
+    recorded.length === 0
+      ? `${dir} holds no recording`
+      : `it has ${recorded.slice(0, 12).join(", ")}${recorded.length > 12 ? ` and ${recorded.length - 12} more` : ""}`;
+  for (const outcome of report.outcomes) {
+    if (outcome.status !== "failed" || outcome.kind !== "not_found") continue;
+    const file = join(dir, `${outcome.ticker}.json`);
+    if (existsSync(file)) continue;
+    outcome.reason = `no replay file ${file}; ${have}`;
+    outcome.remedy = "choose tickers that have a recording, or record this one's chart body there";
+    outcome.settings = ["tickers", "replay"];
+  }
+}
+
 function progressLine(o: TickerOutcome, io: CliIo): string {
   return o.status === "ok"
     ? `  ${paint(io.stderr, "green", "✓")} ${o.ticker} ${o.rows} sessions\n`
     : `  ${paint(io.stderr, "red", "✗")} ${o.ticker} ${o.kind}\n`;
 }
 
-/** The summary table and, for failed tickers, cause and what to do. */
+/** The report on stdout (the summary table and what was written); each distinct failure, its cause and what to do, on stderr. */
+export function writeReport(report: ExtractReport, io: CliIo): void {
+  io.stdout.write(renderReport(report));
+  for (const line of failureLines(report.outcomes)) io.stderr.write(`${line}\n`);
+  if (report.uncertainWrite !== undefined) io.stderr.write(`error: ${report.uncertainWrite}\n`);
+}
+
+/** The summary table and the line saying what was written. */
 export function renderReport(report: ExtractReport): string {
-  const table = compactTable(["ticker", "status", "sessions", "first", "last", "attempts"]);
-  for (const o of report.outcomes) {
-    table.push(
-      o.status === "ok"
-        ? [o.ticker, "ok", o.rows, o.firstDate, o.lastDate, o.attempts]
-        : [o.ticker, o.kind, 0, "", "", o.attempts],
-    );
-  }
-  const lines = [
+  const rows = report.outcomes.map((o) =>
+    o.status === "ok"
+      ? [o.ticker, "ok", o.rows, o.firstDate, o.lastDate, o.attempts]
+      : [o.ticker, o.kind, 0, "", "", o.attempts],
+  );
+  return [
     `window ${report.window.from} → ${report.window.to} (run date ${report.window.runDate})`,
-    table.toString(),
-  ];
-  lines.push(...failureLines(report.outcomes));
-  lines.push(statusLine(report));
-  return `${lines.join("\n")}\n`;
+    summaryTable(["ticker", "status", "sessions", "first", "last", "attempts"], rows),
+    statusLine(report),
+    "",
+  ].join("\n");
 }
 
 function statusLine(report: ExtractReport): string {
-  if (report.uncertainWrite !== undefined) return `error: ${report.uncertainWrite}`;
+  if (report.uncertainWrite !== undefined) return "the raw file may or may not have been written";
   if (report.location === undefined) return "nothing written: no ticker succeeded";
   const kept = report.rowsKept > 0 ? `, kept ${report.rowsKept} rows of earlier extracts` : "";
   return `wrote ${report.rowsWritten} rows to ${report.location}${kept}`;

@@ -10,13 +10,13 @@ import {
   touchTrino,
 } from "@b3/core/query";
 import { stageNames } from "@b3/core/stage";
-import { type CliIo, EXIT } from "../cli-io.ts";
+import { type CliIo, EXIT, terminalWidth } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
-import { defaultLake, LAKE_DEFAULT } from "../defaults.ts";
-import { defaulted, FLAGS, oneOf, optional, text } from "../flags.ts";
-import { localLakeRoot } from "../lake-arg.ts";
+import { LAKE_DEFAULT } from "../defaults.ts";
+import { defaulted, FLAGS, oneOf, optional, text, toggle, wholeNumber } from "../flags.ts";
+import { lakeLocation, localLakeRoot, requireLakeFolder } from "../lake-arg.ts";
 import { localTrino, startLocalTrino } from "../local-trino.ts";
-import { FORMATS, renderResult } from "../render-result.ts";
+import { DEFAULT_MAX_ROWS, FORMATS, renderResult } from "../render-result.ts";
 
 export const QUERY_ENGINES = ["duckdb", "trino"] as const;
 
@@ -59,9 +59,18 @@ export const query = defineCommand({
       parse: oneOf(FORMATS),
       default: "table" as (typeof FORMATS)[number],
     }),
+    json: toggle("the same as --format json"),
+    maxRows: defaulted({
+      value: "N",
+      help: "with --format table: rows to show at most, the first and last halves; 0 for all",
+      parse: wholeNumber,
+      default: DEFAULT_MAX_ROWS,
+    }),
   },
   notes:
-    'Example: npm run b3 -- query "SELECT nome_acao, max(data_pregao) FROM refined_stocks GROUP BY 1"',
+    'Examples:\n  npx b3 query "SELECT nome_acao, max(data_pregao) FROM refined_stocks GROUP BY 1"\n' +
+    '  npx b3 query --format csv "SELECT * FROM aggregated_stocks" > aggregated.csv\n' +
+    '  npx b3 query --stage prod --json "SELECT count(*) AS n FROM refined_stocks" | jq .',
   async run(values, io, { args, given }) {
     const sql = args.join(" ").trim();
     if (sql === "") {
@@ -80,17 +89,56 @@ export const query = defineCommand({
         "--engine is for a local lake; --stage always runs on Athena",
       );
     }
-    const location = values.lake ?? defaultLake(io.env);
+    if (values.json && given("format") && values.format !== "json") {
+      throw new UsageError("Conflict", `--json and --format ${values.format} disagree`, {
+        remedy: "give one of them",
+      });
+    }
+    const format = values.json ? "json" : values.format;
     const result =
       values.stage !== undefined
-        ? await runAthenaQuery({ athena: new AthenaClient({}), ...stageNames(values.stage), sql })
-        : values.engine === "trino"
-          ? await queryWithTrino(localLakeRoot(location, notS3(location)), sql, io)
-          : await queryLake(localLakeRoot(location, notS3(location)), sql);
-    io.stdout.write(renderResult(result, values.format));
+        ? await queryStage(values.stage, sql, io)
+        : await queryLocal(lakeLocation(values.lake, io), values.engine, sql, io);
+    io.stdout.write(
+      renderResult(result, format, { maxRows: values.maxRows, width: terminalWidth(io.stdout) }),
+    );
     return EXIT.ok;
   },
 });
+
+/** Runs `sql` over the local lake at `location` with `engine`. */
+async function queryLocal(
+  location: string,
+  engine: (typeof QUERY_ENGINES)[number],
+  sql: string,
+  io: CliIo,
+): Promise<QueryResult> {
+  const lakeRoot = localLakeRoot(location, notS3(location));
+  requireLakeFolder(lakeRoot, io);
+  return engine === "trino" ? queryWithTrino(lakeRoot, sql, io) : queryLake(lakeRoot, sql);
+}
+
+/** Runs `sql` on Athena in `stage`'s workgroup and database, its progress on stderr. */
+async function queryStage(stage: string, sql: string, io: CliIo): Promise<QueryResult> {
+  const live = io.stderr.isTTY === true;
+  const result = await runAthenaQuery({
+    athena: new AthenaClient({}),
+    ...stageNames(stage),
+    sql,
+    onProgress: (p) => {
+      const scanned =
+        p.dataScannedBytes === undefined ? "" : `, ${megabytes(p.dataScannedBytes)} scanned`;
+      const line = `athena: query ${p.queryExecutionId} ${p.state.toLowerCase()}, ${seconds(p.elapsedMs)}${scanned}`;
+      if (live) io.stderr.write(`\r\x1b[K${line}`);
+      else if (p.final) io.stderr.write(`${line}\n`);
+      if (live && p.final) io.stderr.write("\n");
+    },
+  });
+  return result;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
 
 /** Runs `sql` on the local Trino (installed and started if need be) over the lake at `lakeRoot`. */
 async function queryWithTrino(lakeRoot: string, sql: string, io: CliIo): Promise<QueryResult> {

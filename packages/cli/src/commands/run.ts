@@ -5,12 +5,12 @@ import { type QueryResult, queryLake } from "@b3/core/query";
 import { TransformError, type TransformSummary } from "@b3/core/transform";
 import { EXIT, STATUS_EXIT } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
-import { defaultLake } from "../defaults.ts";
 import { defaulted, toggle, wholeNumber } from "../flags.ts";
-import { localLakeRoot } from "../lake-arg.ts";
+import { writeJson } from "../json-output.ts";
+import { lakeLocation, localLakeRoot } from "../lake-arg.ts";
 import { describeError } from "../render-error.ts";
 import { renderResult, rowObjects } from "../render-result.ts";
-import { extractFlags, renderReport, runExtract } from "./extract.ts";
+import { extractFlags, runExtract, writeReport } from "./extract.ts";
 import { renderTransformSummary, runTransform, transformFlags } from "./transform.ts";
 
 export const run = defineCommand({
@@ -37,15 +37,13 @@ export const run = defineCommand({
   async run(values, io) {
     // The transform needs a local lake: refuse any other before the extract writes to it.
     const lakeRoot = localLakeRoot(
-      values.lake ?? defaultLake(io.env),
+      lakeLocation(values.lake, io),
       "b3 run transforms on a local lake; to extract into an S3 lake use b3 extract",
     );
     const report = await runExtract(values, io);
-    if (!values.json) io.stdout.write(renderReport(report));
+    if (!values.json) writeReport(report, io);
     const printJson = (transform: TransformSummary | null, newest: QueryResult | null) =>
-      io.stdout.write(
-        `${JSON.stringify({ extract: report, transform, newest: newest && rowObjects(newest) }, null, 2)}\n`,
-      );
+      writeJson(io, { extract: report, transform, newest: newest && rowObjects(newest) });
     if (report.status === "failed") {
       if (values.json) printJson(null, null);
       return STATUS_EXIT.failed;
@@ -64,8 +62,7 @@ export const run = defineCommand({
       values.samples > 0
         ? await queryLake(
             lakeRoot,
-            `SELECT nome_acao, data_pregao, round(fechamento, 2) AS fechamento, round(media_movel_7d, 2) AS media_movel_7d,
-                    round(lag_1d, 2) AS lag_1d, volume_negociado
+            `SELECT nome_acao, data_pregao, fechamento, media_movel_7d, lag_1d, volume_negociado
              FROM refined_stocks ORDER BY data_pregao DESC, nome_acao LIMIT ${values.samples}`,
           )
         : null;

@@ -3,10 +3,11 @@ import { defaultRunDate } from "@b3/core/settings";
 import { type TransformSummary, transformWithDuckDB, transformWithSpark } from "@b3/core/transform";
 import { type CliIo, EXIT } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
-import { defaultLake, LAKE_DEFAULT } from "../defaults.ts";
+import { LAKE_DEFAULT } from "../defaults.ts";
 import { FLAGS, type FlagTable, toggle, type Values } from "../flags.ts";
-import { localLakeRoot } from "../lake-arg.ts";
-import { compactTable } from "../render-result.ts";
+import { writeJson } from "../json-output.ts";
+import { lakeLocation, localLakeRoot } from "../lake-arg.ts";
+import { summaryTable } from "../render-result.ts";
 
 /** The flags of the transform step, which b3 run takes too. */
 export const transformFlags = {
@@ -27,9 +28,8 @@ export const transform = defineCommand({
   notes: "Exit codes: 0 written; 1 nothing written (bad or missing raw file); 2 usage error.",
   async run(values, io) {
     const summary = await runTransform(values, io);
-    io.stdout.write(
-      values.json ? `${JSON.stringify(summary, null, 2)}\n` : renderTransformSummary(summary),
-    );
+    if (values.json) writeJson(io, summary);
+    else io.stdout.write(renderTransformSummary(summary));
     return EXIT.ok;
   },
 });
@@ -44,7 +44,7 @@ export async function runTransform(
 ): Promise<TransformSummary> {
   const { engine } = values;
   const date = values.date ?? defaultRunDate(io.now());
-  const lakeRoot = localLakeRoot(values.lake ?? defaultLake(io.env), TRANSFORM_NOT_S3);
+  const lakeRoot = localLakeRoot(lakeLocation(values.lake, io), TRANSFORM_NOT_S3);
   if (io.stderr.isTTY) io.stderr.write(`transforming ${date} with ${engine} in ${lakeRoot}\n`);
   const options = { lakeRoot, ingestionDate: date, lockWaitMs: values.lockWait * 1000 };
   return engine === "spark" ? transformWithSpark(options) : transformWithDuckDB(options);
@@ -52,11 +52,10 @@ export async function runTransform(
 
 /** Sessions per ticker, drops per reason, partitions written, newest session. */
 export function renderTransformSummary(s: TransformSummary): string {
-  const table = compactTable(["ticker", "sessions"]);
-  for (const [ticker, n] of Object.entries(s.sessions_per_ticker).sort()) table.push([ticker, n]);
+  const perTicker = Object.entries(s.sessions_per_ticker).sort(([a], [b]) => a.localeCompare(b));
   const dropped = Object.entries(s.dropped);
   return [
-    table.toString(),
+    summaryTable(["ticker", "sessions"], perTicker),
     `raw rows ${s.raw_rows}: ${s.sessions} sessions${dropped.length ? `, dropped ${dropped.map(([r, n]) => `${n} ${r}`).join(", ")}` : ""}`,
     `refined: ${s.partitions_written} partitions written (${s.first_partition} → ${s.last_partition}), ${s.refined_rows_written} rows; ${s.refined_rows_total} rows in all`,
     `aggregated: ${s.aggregated_rows} ticker-months; newest session ${s.newest_session}`,

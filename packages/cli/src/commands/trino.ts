@@ -15,6 +15,7 @@ import {
 import { EXIT } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
 import { optional, positiveNumber, toggle } from "../flags.ts";
+import { writeJson } from "../json-output.ts";
 import { localTrino, startLocalTrino } from "../local-trino.ts";
 import { describeError } from "../render-error.ts";
 
@@ -67,9 +68,12 @@ Cache: $B3_TRINO_CACHE, else \${XDG_CACHE_HOME:-~/.cache}/b3-pipeline. Java 24+ 
       case "status": {
         const state = await runningTrino(runDir);
         if (values.json) {
-          io.stdout.write(
-            `${JSON.stringify({ installed: isTrinoInstalled(home), installDir: trinoInstallDir(home), runDir, running: state ?? null }, null, 2)}\n`,
-          );
+          writeJson(io, {
+            installed: isTrinoInstalled(home),
+            installDir: trinoInstallDir(home),
+            runDir,
+            running: state ?? null,
+          });
         } else if (state) {
           io.stdout.write(
             `running at ${state.endpoint} (pid ${state.javaPid}, since ${state.startedAt}, stops after ${state.idleTimeoutMs / 60_000} idle minutes; log ${trinoLogFile(runDir)})\n`,

@@ -88,6 +88,19 @@ export interface ExtractOptions {
   onLockWait?: (holder: LockInfo) => void;
   /** Called as each ticker finishes (progress display, logs). */
   onOutcome?: (outcome: TickerOutcome) => void;
+  /** Called when a ticker's attempt failed and it will be tried again (progress display, logs). */
+  onRetry?: (retry: { ticker: string; attempt: number; reason: string }) => void;
+}
+
+/** Whether a failed chart request is worth another attempt. */
+function shouldRetry(error: Error, attemptNumber: number): boolean {
+  if (!(error instanceof YahooChartError) || !error.retryable) return false;
+  // A refused connection or an unknown host rarely heals in seconds: one retry, then fail fast
+  // (a temporary DNS failure, EAI_AGAIN, is a "timeout"-like blip and gets all).
+  if (error.code === "unreachable" && !error.message.includes("EAI_AGAIN")) {
+    return attemptNumber < 2;
+  }
+  return true;
 }
 
 export async function extractToLake(options: ExtractOptions): Promise<ExtractReport> {
@@ -111,14 +124,12 @@ export async function extractToLake(options: ExtractOptions): Promise<ExtractRep
           maxTimeout: maxTimeoutMs,
           factor: 2,
           randomize: true,
-          shouldRetry: ({ error, attemptNumber }) => {
-            if (!(error instanceof YahooChartError) || !error.retryable) return false;
-            // A refused connection or an unknown host rarely heals in seconds: one retry, then
-            // fail fast (a temporary DNS failure, EAI_AGAIN, is a "timeout"-like blip and gets all).
-            if (error.code === "unreachable" && !error.message.includes("EAI_AGAIN")) {
-              return attemptNumber < 2;
+          shouldRetry: ({ error, attemptNumber, retriesLeft }) => {
+            const again = shouldRetry(error, attemptNumber);
+            if (again && retriesLeft > 0) {
+              options.onRetry?.({ ticker, attempt: attemptNumber, reason: error.message });
             }
-            return true;
+            return again;
           },
         },
       );

@@ -56,17 +56,22 @@ export function readState(lakeRoot: string): TransformState {
   return { version: 1, applied: parsed.applied ?? {} };
 }
 
-/** Writes `text` to `path` whole or not at all (temporary file, fsync, rename). */
-function writeFileAtomic(path: string, text: string): void {
+/** Writes `text` to `path` whole or not at all (temporary file, fsync, rename); a failed write leaves no temporary file. */
+export function writeFileAtomic(path: string, text: string): void {
   const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, "r");
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeFileSync(tmp, text);
+    const fd = openSync(tmp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
   }
-  renameSync(tmp, path);
 }
 
 /** Records the journal, then applies it. The journal is the commit point: from then on the publish completes, now or at recovery. */

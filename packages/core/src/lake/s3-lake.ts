@@ -2,6 +2,7 @@
 
 import { createRequire } from "node:module";
 import type * as S3 from "@aws-sdk/client-s3";
+import { addressOf, networkErrorCodeOf, rejectedCredentialErrorNames } from "../aws-failure.ts";
 import { LakeError } from "./errors.ts";
 import type { LakeStorage } from "./storage.ts";
 
@@ -187,23 +188,6 @@ export function createS3Client(options?: { endpoint?: string; region?: string })
   });
 }
 
-const networkErrorCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-]);
-const rejectedCredentialErrorNames = new Set([
-  "InvalidAccessKeyId",
-  "SignatureDoesNotMatch",
-  "ExpiredToken",
-  "InvalidToken",
-  "TokenRefreshRequired",
-]);
 const wrongRegionErrorNames = new Set(["PermanentRedirect", "AuthorizationHeaderMalformed"]);
 const permissionOf = {
   write: "s3:PutObject",
@@ -348,32 +332,6 @@ function requireEtag(etag: string | undefined, target: string, key: string): str
 }
 
 /** The Node network error code of `cause`, looking inside the AggregateError that dual-stack connection attempts throw. */
-function networkErrorCodeOf(cause: unknown): string | undefined {
-  if (typeof cause !== "object" || cause === null) return undefined;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === "string" && networkErrorCodes.has(code)) return code;
-  const inner = (cause as { errors?: unknown }).errors;
-  if (Array.isArray(inner)) {
-    for (const error of inner) {
-      const innerCode = networkErrorCodeOf(error);
-      if (innerCode !== undefined) return innerCode;
-    }
-  }
-  return undefined;
-}
-
-function addressOf(cause: unknown): string | undefined {
-  if (typeof cause !== "object" || cause === null) return undefined;
-  const { address, port, hostname } = cause as {
-    address?: unknown;
-    port?: unknown;
-    hostname?: unknown;
-  };
-  if (typeof address === "string") return typeof port === "number" ? `${address}:${port}` : address;
-  if (typeof hostname === "string") return hostname;
-  const inner = (cause as { errors?: unknown }).errors;
-  return Array.isArray(inner) && inner.length > 0 ? addressOf(inner[0]) : undefined;
-}
 
 /** `raw/ingestion_date=D/x.parquet` → `raw/`: IAM grants are usually written per lake folder. */
 function topFolderOf(key: string): string {

@@ -5,6 +5,7 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
+import { athenaRequestError, failedQueryRemedy } from "./athena-errors.ts";
 import { AthenaQueryError } from "./errors.ts";
 import type { QueryResult } from "./result.ts";
 
@@ -18,6 +19,17 @@ export interface AthenaQueryOptions {
   /** First poll delay; grows ×1.5 up to 5 s. Default 250 ms. */
   firstPollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told after every poll, and once more when the query has ended (`final`). */
+  onProgress?: (progress: AthenaProgress) => void;
+}
+
+/** Where a query stands: Athena's state, time since it was started, and the data it has scanned so far. */
+export interface AthenaProgress {
+  queryExecutionId: string;
+  state: string;
+  elapsedMs: number;
+  dataScannedBytes: number | undefined;
+  final: boolean;
 }
 
 const NUMERIC = new Set([
@@ -36,28 +48,45 @@ export async function runAthenaQuery(
 ): Promise<QueryResult & { queryExecutionId: string }> {
   const { athena, workgroup, database, sql, maxWaitMs = 300_000, firstPollMs = 250 } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const { QueryExecutionId: id } = await athena.send(
-    new StartQueryExecutionCommand({
-      QueryString: sql,
-      WorkGroup: workgroup,
-      QueryExecutionContext: { Database: database },
-    }),
-  );
+  const started = Date.now();
+  const request = { workgroup, database };
+  const { QueryExecutionId: id } = await athena
+    .send(
+      new StartQueryExecutionCommand({
+        QueryString: sql,
+        WorkGroup: workgroup,
+        QueryExecutionContext: { Database: database },
+      }),
+    )
+    .catch((cause: unknown) => {
+      throw athenaRequestError(cause, request);
+    });
   if (!id) throw new AthenaQueryError("NotStarted", "Athena returned no query execution id");
 
   let delay = firstPollMs;
   const deadline = Date.now() + maxWaitMs;
   for (;;) {
-    const { QueryExecution } = await athena.send(
-      new GetQueryExecutionCommand({ QueryExecutionId: id }),
-    );
+    const { QueryExecution } = await athena
+      .send(new GetQueryExecutionCommand({ QueryExecutionId: id }))
+      .catch((cause: unknown) => {
+        throw athenaRequestError(cause, request);
+      });
     const state = QueryExecution?.Status?.State;
+    const ended = state === "SUCCEEDED" || state === "FAILED" || state === "CANCELLED";
+    options.onProgress?.({
+      queryExecutionId: id,
+      state: state ?? "QUEUED",
+      elapsedMs: Date.now() - started,
+      dataScannedBytes: QueryExecution?.Statistics?.DataScannedInBytes,
+      final: ended,
+    });
     if (state === "SUCCEEDED") break;
     if (state === "FAILED" || state === "CANCELLED") {
       const reason = QueryExecution?.Status?.StateChangeReason ?? "no reason given";
       throw new AthenaQueryError(
         state === "FAILED" ? "Failed" : "Cancelled",
         `Athena query ${id} ${state.toLowerCase()}: ${reason}`,
+        { remedy: failedQueryRemedy(reason, request) },
       );
     }
     if (Date.now() > deadline) {
@@ -77,9 +106,11 @@ export async function runAthenaQuery(
   let nextToken: string | undefined;
   let firstPage = true;
   do {
-    const page = await athena.send(
-      new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: nextToken }),
-    );
+    const page = await athena
+      .send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: nextToken }))
+      .catch((cause: unknown) => {
+        throw athenaRequestError(cause, request);
+      });
     if (firstPage) {
       for (const c of page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []) {
         columns.push(c.Name ?? "");

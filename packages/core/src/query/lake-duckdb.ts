@@ -102,7 +102,7 @@ export async function queryLake(lakeRoot: string, sql: string): Promise<QueryRes
     const reader = await connection.runAndReadAll(sql);
     return {
       columns: reader.columnNames(),
-      rows: reader.getRows().map((row) => row.map(plain)),
+      rows: reader.getRows().map((row) => row.map(plainValue)),
     };
   } finally {
     connection.closeSync();
@@ -110,7 +110,8 @@ export async function queryLake(lakeRoot: string, sql: string): Promise<QueryRes
   }
 }
 
-function plain(value: DuckDBValue): string | number | boolean | null {
+/** A DuckDB value as a JSON-friendly scalar: safe big integers as numbers, dates as YYYY-MM-DD. */
+export function plainValue(value: DuckDBValue): string | number | boolean | null {
   if (
     value === null ||
     typeof value === "number" ||

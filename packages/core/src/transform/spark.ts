@@ -1,11 +1,13 @@
 /** The Spark engine of the local twin: under the lake lock, runs the Glue job itself (glue-scripts/transform.py) on local pyspark from the project's virtualenv. */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rawKey } from "../lake/layout.ts";
 import { asLakeWriter } from "../lake/publish.ts";
 import { TransformError } from "./errors.ts";
+import { jobError, sparkFailureCause } from "./spark-failure.ts";
 import type { TransformSummary } from "./summary.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -73,17 +75,16 @@ async function runJob(
     child.on("error", reject);
     child.on("close", (c) => resolve(c ?? 1));
   });
+  const expected = jobError(stderr);
+  if (code !== 0 && expected !== undefined) throw new TransformError("EngineFailed", expected);
   if (code !== 0) {
-    // The job prints "transform: <cause>" for bad input; otherwise show Spark's last words.
-    const cause = stderr
-      .split("\n")
-      .find((l) => l.startsWith("transform: "))
-      ?.slice("transform: ".length);
-    throw new TransformError(
-      "EngineFailed",
-      cause ??
-        `the Spark job failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join("\n")}`,
-    );
+    // The whole of Spark's stderr goes to a file: the error names its cause, the file has the rest.
+    const log = join(tmpdir(), `b3-spark-${options.ingestionDate}-${process.pid}.log`);
+    writeFileSync(log, stderr);
+    const cause = sparkFailureCause(stderr) ?? `exit ${code}, nothing on stderr`;
+    throw new TransformError("EngineFailed", `the Spark job failed: ${cause}`, {
+      remedy: `read Spark's log in ${log}`,
+    });
   }
   const lastLine = stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(lastLine) as TransformSummary;

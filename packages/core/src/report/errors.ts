@@ -1,0 +1,16 @@
+/** The report domain's errors: a lake with nothing to report, a page that cannot be written. */
+import { B3Error } from "../errors.ts";
+
+export type ReportErrorCode =
+  /** The lake folder does not exist. */
+  | "LakeMissing"
+  /** The lake exists but refined holds no session yet. */
+  | "LakeEmpty"
+  /** The page could not be written where asked. */
+  | "WriteFailed";
+
+/** The report was not written. */
+export class ReportError extends B3Error<ReportErrorCode> {
+  override name = "ReportError";
+  readonly kind = "report";
+}
