@@ -3,17 +3,17 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parquetReadObjects } from "hyparquet";
 import { beforeEach, describe, expect, it } from "vitest";
+import { addDays } from "../src/extract/calendar.ts";
 import {
   createChartClient,
   extractToLake,
   extractWindow,
   replayFetch,
 } from "../src/extract/index.ts";
+import type { ChartResult, FetchChart } from "../src/extract/yahoo-chart.ts";
 import { localLake, rawKey } from "../src/lake/index.ts";
 import { queryLake } from "../src/query/index.ts";
 import { TransformError, transformWithDuckDB } from "../src/transform/index.ts";
-import { addDays } from "../src/extract/calendar.ts";
-import type { ChartResult, FetchChart } from "../src/extract/yahoo-chart.ts";
 import { FIXTURES } from "./chart-bodies.ts";
 import { GOLDEN, goldenColumns, goldenCsv } from "./golden.ts";
 import { tempFolder } from "./temp-folder.ts";
@@ -190,7 +190,9 @@ describe("transformWithDuckDB — month flags", () => {
     await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-07-01" });
     const months = await table(MONTHS_SQL);
     // The default window: 6 months before D-1 = 2020-06-30, i.e. from 2019-12-30 (a Monday).
-    const [first] = await table("SELECT CAST(min(data_pregao) AS VARCHAR) AS d FROM refined_stocks");
+    const [first] = await table(
+      "SELECT CAST(min(data_pregao) AS VARCHAR) AS d FROM refined_stocks",
+    );
     expect(first?.d).toBe("2019-12-30");
     expect(months.map((m) => m.mes)).toEqual(
       tickers.flatMap(() => [
@@ -219,7 +221,13 @@ describe("transformWithDuckDB — month flags", () => {
     await extractFixtures("2020-02-15", "2020-02-01", ["VALE3.SA"]);
     await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-02-15" });
     expect(await table(MONTHS_SQL)).toEqual([
-      { nome_acao: "VALE3.SA", mes: "2020-02-01", dias_pregao: 10, mes_fechado: false, mes_completo: true },
+      {
+        nome_acao: "VALE3.SA",
+        mes: "2020-02-01",
+        dias_pregao: 10,
+        mes_fechado: false,
+        mes_completo: true,
+      },
     ]);
     // A later run covering through 2020-02-29, the month's last day: now closed, whatever the
     // order (an older run of the same ticker transformed again changes nothing).
@@ -274,8 +282,20 @@ describe("transformWithDuckDB — month flags", () => {
     expect(report.status).toBe("ok");
     await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-10" });
     expect(await table(MONTHS_SQL)).toEqual([
-      { nome_acao: "AAAA3.SA", mes: "2018-01-01", dias_pregao: 6, mes_fechado: false, mes_completo: true },
-      { nome_acao: "BBBB4.SA", mes: "2018-01-01", dias_pregao: 6, mes_fechado: false, mes_completo: false },
+      {
+        nome_acao: "AAAA3.SA",
+        mes: "2018-01-01",
+        dias_pregao: 6,
+        mes_fechado: false,
+        mes_completo: true,
+      },
+      {
+        nome_acao: "BBBB4.SA",
+        mes: "2018-01-01",
+        dias_pregao: 6,
+        mes_fechado: false,
+        mes_completo: false,
+      },
     ]);
   });
 });
