@@ -13,7 +13,8 @@ crash-safe publish) is docs/LAKE-INTEGRITY.md. A run:
     parse args -> read + validate the run's raw file (before touching the lake)
       -> take the lake lock (unless the caller holds it) and keep it to the end
       -> recovery: finish an interrupted publish (journal) or remove unpublished staging
-      -> list every raw file, read _transform_state.json: raw_input, raw_all, raw_pending
+      -> list every raw file, read _transform_state.json: raw_input, raw_all, raw_pending,
+         raw_files (the ingestion date of each file of raw_all)
       -> run the SQL files in order, each result registered as a view; refined_history is read
          (only the candidate partitions) right before the first file that needs it;
          refined_rows and aggregated_rows are staged under <lake>/_transform_staging/<run id>/
@@ -37,6 +38,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -520,6 +522,15 @@ def _read_raw_files(spark: SparkSession, uris: list[str]) -> DataFrame:
     return spark.read.schema(RAW_SCHEMA).parquet(*uris).select(*RAW_COLUMNS)
 
 
+def raw_files_frame(spark: SparkSession, uris: list[str]) -> DataFrame:
+    """raw_files: one row per raw file, the ingestion date its folder names (NULL when none)."""
+    dates = []
+    for file_uri in uris:
+        match = INGESTION_DATE.search(file_uri)
+        dates.append((date.fromisoformat(match.group(1)) if match else None,))
+    return spark.createDataFrame(dates, T.StructType([T.StructField("ingestion_date", T.DateType())]))
+
+
 def check_raw_files(spark: SparkSession, files: list[RawFile]) -> None:
     """Every file is a readable Parquet file with the raw schema, or TransformInputError names it."""
     for file in files:
@@ -869,6 +880,7 @@ def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock)
         "raw_input": _read_raw_files(spark, own_uris),
         "raw_all": _read_raw_files(spark, all_uris),
         "raw_pending": _read_raw_files(spark, [*own_uris, *[f.uri for f in pending]]),
+        "raw_files": raw_files_frame(spark, all_uris),
     }
 
     journal_written = False

@@ -56,7 +56,8 @@ ORDER BY nome_acao, data_pregao;`,
     logicalName: "MonthlyVolumeQuery",
     name: "monthly_volume",
     description: "Monthly traded volume and mean close per ticker",
-    query: `SELECT nome_acao, mes_referencia, volume_total, preco_medio_fechamento, dias_pregao, mes_fechado
+    query: `SELECT nome_acao, mes_referencia, volume_total, preco_medio_fechamento, dias_pregao, mes_fechado,
+       mes_completo
 FROM aggregated_stocks
 ORDER BY mes_referencia DESC, nome_acao;`,
   },

@@ -172,29 +172,38 @@ interface ScaleRun {
   facts: Facts;
 }
 
-/** Row counts and one float checksum: enough to see that two engines did the same job. */
+/** Row counts, one float checksum and the month flags' counts: enough to see that two engines did the same job. */
 interface Facts {
   refined: number;
   aggregated: number;
   sumMedia: number;
+  /** Aggregated rows with mes_fechado, and with mes_completo. */
+  closed: number;
+  complete: number;
 }
 async function lakeFacts(lake: string): Promise<Facts> {
   const files = (table: string) => q(join(lake, table, "**", "*.parquet"));
   const [r] = await rows(`
     SELECT (SELECT count(*) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS refined,
       (SELECT sum(media_movel_7d) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS media,
-      (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated`);
+      (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated,
+      (SELECT count(*) FILTER (WHERE mes_fechado) FROM read_parquet(${files("aggregated")})) AS closed,
+      (SELECT count(*) FILTER (WHERE mes_completo) FROM read_parquet(${files("aggregated")})) AS complete`);
   return {
     refined: Number(r?.refined),
     aggregated: Number(r?.aggregated),
     sumMedia: Number(r?.media),
+    closed: Number(r?.closed),
+    complete: Number(r?.complete),
   };
 }
 const factsText = (f: Facts) =>
-  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows, Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
+  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows (${fmt(f.closed, 0)} closed, ${fmt(f.complete, 0)} complete), Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
 const sameFacts = (a: Facts, b: Facts) =>
   a.refined === b.refined &&
   a.aggregated === b.aggregated &&
+  a.closed === b.closed &&
+  a.complete === b.complete &&
   Math.abs(a.sumMedia - b.sumMedia) <= 1e-9 * Math.abs(a.sumMedia);
 
 /**

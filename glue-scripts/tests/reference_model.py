@@ -1,17 +1,19 @@
 """The transform rules in plain Python: the independent model the golden files and the tests check the SQL against.
 
 One transform over every raw row ever extracted (docs/LAKE-INTEGRITY.md): answers merged per key,
-sessions classified, features over each ticker's merged session sequence, months aggregated.
+sessions classified, features over each ticker's merged session sequence, months aggregated and
+flagged (closed by the day the runs cover, complete from the month's first weekday).
 No Spark and no SQL here on purpose: a rule misread in the SQL shows up as a disagreement with this
 file. It works on plain dicts shaped like the raw table and the refined/aggregated tables.
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 
@@ -121,15 +123,46 @@ def refined(sessions: list[dict]) -> list[dict]:
     return rows
 
 
-def aggregated(refined_rows: list[dict]) -> list[dict]:
-    """Monthly rows over every refined row given, ordered by ticker, month."""
+def covered_through(ingestion_dates: list[date]) -> date:
+    """The last trade date the lake's runs cover: a run of date D extracts sessions up to D - 1."""
+    return max(ingestion_dates) - timedelta(days=1)
+
+
+def first_weekday(month: date) -> date:
+    """The month's first Monday-to-Friday day (holidays are not known, so not skipped)."""
+    day = month
+    while day.weekday() >= 5:  # Saturday, Sunday
+        day += timedelta(days=1)
+    return day
+
+
+def first_known_days(raw_rows: list[dict]) -> dict[str, date]:
+    """Per ticker, the earliest day known to be a session or a B3 holiday (Yahoo's holiday quote)."""
+    first: dict[str, date] = {}
+    for row in merge(raw_rows):
+        if drop_reason(row) in (None, "non_session"):
+            ticker, day = row["ticker"], row["trade_date"]
+            first[ticker] = min(first.get(ticker, day), day)
+    return first
+
+
+def aggregated(refined_rows: list[dict], raw_rows: list[dict], ingestion_dates: list[date]) -> list[dict]:
+    """Monthly rows over every refined row given, ordered by ticker, month.
+
+    raw_rows: every raw row of the lake; ingestion_dates: the ingestion date of every raw file.
+    mes_fechado: the month's last day is on or before covered_through(ingestion_dates).
+    mes_completo: the ticker's first known day (first_known_days) is on or before the month's first
+    weekday.
+    """
     months: dict[tuple[str, date], list[dict]] = defaultdict(list)
     for r in refined_rows:
         months[(r["nome_acao"], r["data_pregao"].replace(day=1))].append(r)
-    newest_month = max(r["data_pregao"] for r in refined_rows).replace(day=1)
+    through = covered_through(ingestion_dates)
+    first_known = first_known_days(raw_rows)
     rows = []
     for (ticker, month), days in sorted(months.items()):
         volumes = [d["volume_negociado"] for d in days if d["volume_negociado"] is not None]
+        last_day = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
         rows.append(
             {
                 "nome_acao": ticker,
@@ -137,7 +170,8 @@ def aggregated(refined_rows: list[dict]) -> list[dict]:
                 "volume_total": sum(volumes) if volumes else None,
                 "preco_medio_fechamento": statistics.mean(d["fechamento"] for d in days),
                 "dias_pregao": len(days),
-                "mes_fechado": month != newest_month,
+                "mes_fechado": last_day <= through,
+                "mes_completo": first_known[ticker] <= first_weekday(month),
             }
         )
     return rows

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import reference_model
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
@@ -154,6 +155,7 @@ _COLUMN_TYPES = {
     "dias_pregao": int,
     "row_count": int,
     "mes_fechado": lambda text: {"true": True, "false": False}[text],
+    "mes_completo": lambda text: {"true": True, "false": False}[text],
 }
 
 
@@ -185,6 +187,16 @@ def read_raw_rows(spark: SparkSession, *files: Path) -> list[dict]:
     """Every row of raw files, as dicts shaped like the raw table."""
     frame = spark.read.schema(RAW_SCHEMA).parquet(*[uri(f) for f in files])
     return [r.asDict() for r in frame.collect()]
+
+
+def model_tables(spark: SparkSession, *files: Path) -> tuple[list[dict], list[dict]]:
+    """(refined, aggregated) worked out by the plain-Python model over raw files of the lake layout
+    (raw/ingestion_date=D/stocks_data.parquet: D comes from the folder name)."""
+    raw_rows = read_raw_rows(spark, *files)
+    sessions, _ = reference_model.classify(raw_rows)
+    refined = reference_model.refined(sessions)
+    dates = [date.fromisoformat(f.parent.name.removeprefix("ingestion_date=")) for f in files]
+    return refined, reference_model.aggregated(refined, raw_rows, dates)
 
 
 def table_digests(lake: Path) -> dict[str, list[str]]:

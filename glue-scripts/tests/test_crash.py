@@ -8,15 +8,14 @@ import shutil
 from datetime import date
 
 import pytest
-import reference_model
 from support import (
     assert_rows_match,
     identity,
+    model_tables,
     place_golden_raw,
     raw_file,
     read_aggregated,
     read_json,
-    read_raw_rows,
     read_refined,
     table_digests,
     tables_snapshot,
@@ -128,10 +127,9 @@ def test_publish_writes_own_partitions_and_those_they_change(spark, base, publis
     # Every other partition: the same files, untouched (names, sizes, mtimes, bytes).
     assert others(after, changed) == others(before, changed)
     raws = [raw_file(lake, FIRST), raw_file(lake, SECOND)]
-    sessions, _ = reference_model.classify(read_raw_rows(spark, *raws))
-    expected = reference_model.refined(sessions)
+    expected, expected_months = model_tables(spark, *raws)
     assert_rows_match(read_refined(spark, lake), expected)
-    assert_rows_match(read_aggregated(spark, lake), reference_model.aggregated(expected))
+    assert_rows_match(read_aggregated(spark, lake), expected_months)
     assert read_json(lake / transform.STATE_FILE) == {
         "version": 1,
         "applied": {

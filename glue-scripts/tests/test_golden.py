@@ -88,6 +88,14 @@ def test_aggregated_equals_expected(spark, golden_run):
     assert_rows_match(read_aggregated(spark, lake), load_expected("expected_aggregated"))
 
 
+def test_a_month_ending_on_the_last_day_covered_is_closed(spark, tmp_path):
+    """The same raw file as the run of 2018-02-01, which covers through 2018-01-31: January closed."""
+    lake = tmp_path / "lake"
+    raw = place_golden_raw(lake, "2018-02-01")
+    transform.run(spark, uri(raw), uri(lake))
+    assert_rows_match(read_aggregated(spark, lake), load_expected("expected_aggregated_2018-02-01"))
+
+
 def test_summary_counts_rows_per_ticker_and_drops_per_reason(golden_run):
     _, summary = golden_run
     counts = load_expected("expected_raw_counts")
@@ -142,6 +150,7 @@ def test_written_aggregated_schema(spark, golden_run):
         "optional double preco_medio_fechamento",
         "optional int32 dias_pregao",
         "optional boolean mes_fechado",
+        "optional boolean mes_completo",
     ]
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import reference_model
 from support import (
     assert_rows_match,
+    model_tables,
     place_golden_raw,
     raw_file,
     read_aggregated,
-    read_raw_rows,
     read_refined,
     uri,
     utc,
@@ -35,9 +34,7 @@ def window_raw(spark, lake, ingestion_date: date, first: date, last: date, ticke
 
 def expected_tables(spark, lake) -> tuple[list[dict], list[dict]]:
     """(refined, aggregated) worked out by the plain-Python model over every raw row of the lake."""
-    sessions, _ = reference_model.classify(read_raw_rows(spark, *sorted((lake / "raw").glob("*/*.parquet"))))
-    refined = reference_model.refined(sessions)
-    return refined, reference_model.aggregated(refined)
+    return model_tables(spark, *sorted((lake / "raw").glob("*/*.parquet")))
 
 
 # ---------------------------------------------------------------------------- shifted 6-month window
@@ -102,6 +99,30 @@ def test_month_cut_by_the_window_edge_counts_all_its_sessions(spark, shifted_run
     assert row["mes_fechado"] is True
     newest = [a for a in read_aggregated(spark, lake) if not a["mes_fechado"]]
     assert {(a["nome_acao"], a["mes_referencia"]) for a in newest} == {(t, date(2018, 4, 1)) for t in TICKERS}
+
+
+# ------------------------------------------------------------------------------------ month flags
+
+
+def test_month_flags_follow_the_last_day_covered_and_the_first_weekday(spark, tmp_path):
+    """Windows starting on a Sunday (2018-07-01) and a Saturday (2018-09-01): the first session,
+    on the following Monday, is the month's first weekday, so both first months are complete;
+    September ends on 2018-09-30, the day before the newest run date: closed."""
+    lake = tmp_path / "lake"
+    transform.run(
+        spark, window_raw(spark, lake, date(2018, 9, 15), date(2018, 9, 1), date(2018, 9, 14), ("ITUB4.SA",)), uri(lake)
+    )
+    transform.run(
+        spark, window_raw(spark, lake, date(2018, 10, 1), date(2018, 7, 1), date(2018, 9, 30), ("PETR4.SA",)), uri(lake)
+    )
+    months = read_aggregated(spark, lake)
+    assert [(a["nome_acao"], a["mes_referencia"].month, a["mes_fechado"], a["mes_completo"]) for a in months] == [
+        ("ITUB4.SA", 9, True, True),
+        ("PETR4.SA", 7, True, True),
+        ("PETR4.SA", 8, True, True),
+        ("PETR4.SA", 9, True, True),
+    ]
+    assert_rows_match(months, expected_tables(spark, lake)[1])
 
 
 # ---------------------------------------------------------------------- a ticker missing from a day

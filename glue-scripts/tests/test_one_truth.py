@@ -7,14 +7,13 @@ import shutil
 from datetime import date
 
 import pytest
-import reference_model
 from support import (
     assert_rows_match,
     identity,
+    model_tables,
     raw_file,
     read_aggregated,
     read_json,
-    read_raw_rows,
     read_refined,
     tables_snapshot,
     uri,
@@ -66,9 +65,7 @@ def extract_and_transform(spark, lake, day: str) -> dict:
 
 
 def model(spark, *raws) -> tuple[list[dict], list[dict]]:
-    sessions, _ = reference_model.classify(read_raw_rows(spark, *raws))
-    refined = reference_model.refined(sessions)
-    return refined, reference_model.aggregated(refined)
+    return model_tables(spark, *raws)
 
 
 @pytest.fixture(scope="module")

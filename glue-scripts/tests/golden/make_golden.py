@@ -22,7 +22,10 @@ sys.path.insert(0, str(HERE.parent.parent))  # glue-scripts/: transform
 import reference_model  # noqa: E402
 from support import RAW_COLUMN_NAMES, utc, write_raw_parquet, yahoo_bars  # noqa: E402
 
-INGESTION_DATE = "2018-01-11"
+INGESTION_DATE = "2018-01-11"  # covers trade dates through 2018-01-10: January 2018 not ended
+# The same raw file as the raw file of a run of 2018-02-01 (covers through 2018-01-31, the last day
+# of January): expected_aggregated_2018-02-01.csv.
+MONTH_END_INGESTION_DATE = "2018-02-01"
 INGESTED_AT = utc(2018, 1, 11, 9, 0, 3, 123456)  # one extract run; micros on purpose
 EARLIER_FETCH = utc(2018, 1, 3, 16, 30, 0)  # during the 2018-01-03 session
 
@@ -47,6 +50,7 @@ AGGREGATED_COLUMNS = [
     "preco_medio_fechamento",
     "dias_pregao",
     "mes_fechado",
+    "mes_completo",
 ]
 
 
@@ -153,16 +157,32 @@ def hand_checks(refined: list[dict], aggregated: list[dict]) -> None:
     # PETR4 December: 8 sessions (18 19 20 21 22 26 27 28), holidays not counted.
     dec = month[("PETR4.SA", date(2017, 12, 1))]
     assert dec["dias_pregao"] == 8 and dec["mes_fechado"] is True
+    # The history begins 2017-12-18, after December's first weekday (Friday 12-01): a partial month.
+    assert dec["mes_completo"] is False
     # 42760400+22639700+20149700+47219400+18708500+22173100+23552200+19011500
     assert dec["volume_total"] == 216_214_500
     # (15.22+15.14+15.24+15.86+15.75+15.97+16.05+16.10)/8 = 125.33/8
     assert math.isclose(dec["preco_medio_fechamento"], 125.33 / 8, abs_tol=1e-6)
-    # January holds the newest session (2018-01-09): open month for every ticker.
-    assert month[("PETR4.SA", date(2018, 1, 1))]["mes_fechado"] is False
-    # ITUB4 January: 2 sessions (01-02, 01-03; 01-04 is the zero bar), still the open month.
+    # January holds 2018-01-10, the last day the run of 2018-01-11 covers: not ended, so open for
+    # every ticker; and complete, the history reaching back into December.
+    assert (
+        month[("PETR4.SA", date(2018, 1, 1))]["mes_fechado"],
+        month[("PETR4.SA", date(2018, 1, 1))]["mes_completo"],
+    ) == (False, True)
+    # ITUB4 January: 2 sessions (01-02, 01-03; 01-04 is the zero bar), still the open month, though
+    # ITUB4's last session is 2018-01-03.
     jan = month[("ITUB4.SA", date(2018, 1, 1))]
     assert (jan["dias_pregao"], jan["volume_total"], jan["mes_fechado"]) == (2, 16650900 + 22295700, False)
     assert math.isclose(jan["preco_medio_fechamento"], (29.2533 + 29.4533) / 2, abs_tol=1e-5)
+    # ITUB4 December: the history begins 2017-12-22: partial.
+    assert month[("ITUB4.SA", date(2017, 12, 1))]["mes_completo"] is False
+
+
+def month_end_checks(aggregated: list[dict], at_month_end: list[dict]) -> None:
+    """A run of 2018-02-01 covers through 2018-01-31: January has ended exactly on that day and is
+    closed; nothing else changes."""
+    assert [a["mes_fechado"] for a in at_month_end] == [True] * 4
+    assert [{**a, "mes_fechado": None} for a in at_month_end] == [{**a, "mes_fechado": None} for a in aggregated]
 
 
 def cell(value) -> str:
@@ -190,12 +210,15 @@ def main() -> None:
     raw = golden_raw_rows()
     sessions, counts = reference_model.classify(raw)
     refined = reference_model.refined(sessions)
-    aggregated = reference_model.aggregated(refined)
+    aggregated = reference_model.aggregated(refined, raw, [date.fromisoformat(INGESTION_DATE)])
+    at_month_end = reference_model.aggregated(refined, raw, [date.fromisoformat(MONTH_END_INGESTION_DATE)])
     hand_checks(refined, aggregated)
+    month_end_checks(aggregated, at_month_end)
 
     write_csv(HERE / "raw.csv", [*RAW_COLUMN_NAMES, "note"], raw)
     write_csv(HERE / "expected_refined.csv", REFINED_COLUMNS, refined)
     write_csv(HERE / "expected_aggregated.csv", AGGREGATED_COLUMNS, aggregated)
+    write_csv(HERE / f"expected_aggregated_{MONTH_END_INGESTION_DATE}.csv", AGGREGATED_COLUMNS, at_month_end)
     count_rows = [
         {"nome_acao": t, "drop_reason": reason, "row_count": n}
         for (t, reason), n in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))

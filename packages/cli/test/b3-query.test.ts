@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import {
@@ -7,6 +7,7 @@ import {
   GetQueryExecutionCommand,
   ListQueryExecutionsCommand,
 } from "@aws-sdk/client-athena";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { goldenColumns } from "../../core/test/golden.ts";
@@ -165,6 +166,40 @@ describe("b3 query: formats, lake paths and missing lakes", () => {
       );
     } finally {
       await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("b3 query over a lake written before a column existed", () => {
+  it("reads the missing column as NULL instead of failing every query", async () => {
+    const old = await mkdtemp(join(tmpdir(), "b3-old-lake-"));
+    try {
+      const run = await b3([
+        "run",
+        ...["--date", "2020-07-01", "--tickers", "PETR4.SA", "--replay", FIXTURES],
+        ...["--lake", old, "--samples", "0"],
+      ]);
+      expect(run.code).toBe(0);
+      // The aggregated file as an older b3 wrote it: without mes_completo.
+      const [file] = (await readdir(join(old, "aggregated"))).map((f) =>
+        join(old, "aggregated", f),
+      );
+      const db = await DuckDBInstance.create();
+      const connection = await db.connect();
+      await connection.run(
+        `COPY (SELECT * EXCLUDE (mes_completo) FROM read_parquet('${file}')) TO '${file}.old' (FORMAT parquet)`,
+      );
+      connection.closeSync();
+      await rename(`${file}.old`, `${file}`);
+      const out = await b3([
+        "query",
+        ...["--lake", old, "--json"],
+        "SELECT count(*) AS months, count(mes_completo) AS known, count(mes_fechado) AS closed_known FROM aggregated_stocks",
+      ]);
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout)).toEqual([{ months: 7, known: 0, closed_known: 7 }]);
+    } finally {
+      await rm(old, { recursive: true, force: true });
     }
   });
 });

@@ -3,12 +3,14 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parquetReadObjects } from "hyparquet";
 import { beforeEach, describe, expect, it } from "vitest";
+import { addDays } from "../src/extract/calendar.ts";
 import {
   createChartClient,
   extractToLake,
   extractWindow,
   replayFetch,
 } from "../src/extract/index.ts";
+import type { ChartResult, FetchChart } from "../src/extract/yahoo-chart.ts";
 import { localLake, rawKey } from "../src/lake/index.ts";
 import { queryLake } from "../src/query/index.ts";
 import { TransformError, transformWithDuckDB } from "../src/transform/index.ts";
@@ -154,11 +156,160 @@ describe("transformWithDuckDB — golden fixture", () => {
       volume_total: 36_186_600n,
       dias_pregao: 4,
       mes_fechado: true,
+      mes_completo: false,
     });
     expect(aggregated.find((s) => s.name === "mes_fechado")).toMatchObject({ type: "BOOLEAN" });
+    expect(aggregated.find((s) => s.name === "mes_completo")).toMatchObject({ type: "BOOLEAN" });
     expect(aggregated.find((s) => s.name === "dias_pregao")).toMatchObject({ type: "INT32" });
   });
 });
+
+describe("transformWithDuckDB — month flags", () => {
+  const MONTHS_SQL =
+    "SELECT nome_acao, CAST(mes_referencia AS VARCHAR) AS mes, dias_pregao, mes_fechado, mes_completo FROM aggregated_stocks ORDER BY nome_acao, mes_referencia";
+
+  it("closes a month that ends exactly on the last day the run covers (golden raw as the run of 2018-02-01)", async () => {
+    await placeRaw("2018-02-01");
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-02-01" });
+    expectSameRows(
+      await table(AGGREGATED_SQL),
+      await goldenCsv("expected_aggregated_2018-02-01.csv"),
+    );
+  });
+
+  it("the run of 2020-07-01 (npm run demo): June closed, the history's first month partial, no July", async () => {
+    const tickers = ["PETR4.SA", "VALE3.SA", "ITUB4.SA"];
+    const report = await extractToLake({
+      tickers,
+      window: extractWindow({ runDate: "2020-07-01" }),
+      lake: localLake(lake.path),
+      now: () => new Date("2020-07-01T09:00:00Z"),
+      fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
+    });
+    expect(report.status).toBe("ok");
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-07-01" });
+    const months = await table(MONTHS_SQL);
+    // The default window: 6 months before D-1 = 2020-06-30, i.e. from 2019-12-30 (a Monday).
+    const [first] = await table(
+      "SELECT CAST(min(data_pregao) AS VARCHAR) AS d FROM refined_stocks",
+    );
+    expect(first?.d).toBe("2019-12-30");
+    expect(months.map((m) => m.mes)).toEqual(
+      tickers.flatMap(() => [
+        "2019-12-01",
+        "2020-01-01",
+        "2020-02-01",
+        "2020-03-01",
+        "2020-04-01",
+        "2020-05-01",
+        "2020-06-01",
+      ]),
+    );
+    for (const m of months) {
+      // Every month ends by 2020-06-30; June included, which the issue saw as open.
+      expect(m.mes_fechado, `${m.nome_acao} ${m.mes}`).toBe(true);
+      // December 2019 holds one session (12-30; 12-31 is a B3 holiday): partial; the rest complete.
+      expect(m.mes_completo, `${m.nome_acao} ${m.mes}`).toBe(m.mes !== "2019-12-01");
+    }
+    expect(months.filter((m) => m.mes === "2019-12-01").map((m) => m.dias_pregao)).toEqual([
+      1, 1, 1,
+    ]);
+  });
+
+  it("the month holding the last day covered is open until it ends; a window from the month's first weekday is complete", async () => {
+    // 2020-02-01 is a Saturday: February's first weekday is Monday 02-03, its first session.
+    await extractFixtures("2020-02-15", "2020-02-01", ["VALE3.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-02-15" });
+    expect(await table(MONTHS_SQL)).toEqual([
+      {
+        nome_acao: "VALE3.SA",
+        mes: "2020-02-01",
+        dias_pregao: 10,
+        mes_fechado: false,
+        mes_completo: true,
+      },
+    ]);
+    // A later run covering through 2020-02-29, the month's last day: now closed, whatever the
+    // order (an older run of the same ticker transformed again changes nothing).
+    await extractFixtures("2020-03-01", "2020-02-15", ["VALE3.SA"]);
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-03-01" });
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2020-02-15" });
+    const [sessions] = await table(
+      "SELECT count(DISTINCT trade_date) AS n FROM raw_stocks WHERE trade_date >= DATE '2020-02-01' AND volume > 0",
+    );
+    expect(Number(sessions?.n)).toBeGreaterThan(10);
+    expect(await table(MONTHS_SQL)).toEqual([
+      {
+        nome_acao: "VALE3.SA",
+        mes: "2020-02-01",
+        dias_pregao: sessions?.n,
+        mes_fechado: true,
+        mes_completo: true,
+      },
+    ]);
+  });
+
+  it("a holiday quote on the month's first weekday makes the first month complete; no quote for it reads partial", async () => {
+    // January 2018 begins with the 01-01 holiday (a Monday). Yahoo answers AAAA3 with its flat,
+    // zero-volume holiday quote for that day, and BBBB4 without it.
+    const fetchChart: FetchChart = async (symbol, window) => {
+      const quotes: ChartResult["quotes"] = [];
+      for (let d = window.from; d <= window.to; d = addDays(d, 1)) {
+        const weekday = new Date(`${d}T12:00:00Z`).getUTCDay();
+        if (weekday === 0 || weekday === 6) continue;
+        const holiday = d === "2018-01-01";
+        if (holiday && symbol === "BBBB4.SA") continue;
+        const close = 10 + Number(d.slice(8)) / 100;
+        quotes.push({
+          date: new Date(`${d}T13:00:00Z`),
+          open: holiday ? close : close - 0.1,
+          high: holiday ? close : close + 0.2,
+          low: holiday ? close : close - 0.3,
+          close,
+          adjclose: close,
+          volume: holiday ? 0 : 1000,
+        });
+      }
+      return { meta: { symbol, exchangeTimezoneName: "America/Sao_Paulo" }, quotes };
+    };
+    const report = await extractToLake({
+      tickers: ["AAAA3.SA", "BBBB4.SA"],
+      window: extractWindow({ runDate: "2018-01-10", from: "2018-01-01" }),
+      lake: localLake(lake.path),
+      now: () => new Date("2018-01-10T09:00:00Z"),
+      fetchChart,
+    });
+    expect(report.status).toBe("ok");
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-01-10" });
+    expect(await table(MONTHS_SQL)).toEqual([
+      {
+        nome_acao: "AAAA3.SA",
+        mes: "2018-01-01",
+        dias_pregao: 6,
+        mes_fechado: false,
+        mes_completo: true,
+      },
+      {
+        nome_acao: "BBBB4.SA",
+        mes: "2018-01-01",
+        dias_pregao: 6,
+        mes_fechado: false,
+        mes_completo: false,
+      },
+    ]);
+  });
+});
+
+async function extractFixtures(runDate: string, from: string, tickers: string[]) {
+  const report = await extractToLake({
+    tickers,
+    window: extractWindow({ runDate, from }),
+    lake: localLake(lake.path),
+    now: () => new Date(`${runDate}T09:00:00Z`),
+    fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
+  });
+  expect(report.status).toBe("ok");
+}
 
 describe("transformWithDuckDB — re-runs and history", () => {
   async function extract(runDate: string, from: string, tickers: string[]) {

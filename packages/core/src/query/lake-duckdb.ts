@@ -52,22 +52,30 @@ export async function createLakeViews(
     (typeof sources)[keyof typeof sources],
   ][]) {
     const columns = TABLE_COLUMNS[view];
-    const names = columns.split(", ").map((c) => c.split(" ")[0]);
     const glob = sqlString(join(lakeRoot, source.glob));
     const files = await connection.runAndReadAll(`SELECT count(*) FROM glob(${glob})`);
     const hasData = Number(files.getRows()[0]?.[0] ?? 0) > 0;
-    const select = hasData
-      ? `SELECT ${names.join(", ")} FROM read_parquet(${glob}, ` +
+    const declared = columns.split(", ").map((c) => {
+      const [name = "", ...type] = c.split(" ");
+      return { name, type: type.join(" ") };
+    });
+    const asNull = (c: { name: string; type: string }) => `CAST(NULL AS ${c.type}) AS ${c.name}`;
+    let select: string;
+    if (hasData) {
+      const reader =
+        `read_parquet(${glob}, ` +
         (source.partition
           ? `hive_partitioning = true, hive_types = {'${source.partition}': DATE})`
-          : "hive_partitioning = false)")
-      : `SELECT ${columns
-          .split(", ")
-          .map((c) => {
-            const [name, ...type] = c.split(" ");
-            return `CAST(NULL AS ${type.join(" ")}) AS ${name}`;
-          })
-          .join(", ")} WHERE false`;
+          : "hive_partitioning = false)");
+      // A file written before a column was declared reads that column as NULL until it is
+      // rewritten, rather than breaking every query over the lake.
+      const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`);
+      const present = new Set(described.getRows().map((row) => String(row[0])));
+      const list = declared.map((c) => (present.has(c.name) ? c.name : asNull(c)));
+      select = `SELECT ${list.join(", ")} FROM ${reader}`;
+    } else {
+      select = `SELECT ${declared.map(asNull).join(", ")} WHERE false`;
+    }
     await connection.run(`CREATE OR REPLACE VIEW ${view} AS ${select}`);
   }
 }

@@ -65,6 +65,9 @@ export interface DuckDbTransformOptions {
   lockWaitMs?: number;
 }
 
+/** The ingestion date a raw file's folder names (`…/ingestion_date=D/<file>`). */
+const INGESTION_DATE_FOLDER = /ingestion_date=(\d{4}-\d{2}-\d{2})[\\/][^\\/]+$/;
+
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export async function transformWithDuckDB(
@@ -170,9 +173,10 @@ function withoutComments(text: string): string {
 }
 
 /**
- * Registers raw_input (the run's file), raw_all (every raw file) and raw_pending (the run's file
- * plus every raw file the state does not list as applied), after checking each file's schema.
- * Returns the identities to record as applied, and whether every raw file is pending.
+ * Registers raw_input (the run's file), raw_all (every raw file), raw_pending (the run's file
+ * plus every raw file the state does not list as applied), after checking each file's schema, and
+ * raw_files (the ingestion date of each file of raw_all). Returns the identities to record as
+ * applied, and whether every raw file is pending.
  */
 async function registerRaw(
   db: DuckDBConnection,
@@ -193,6 +197,10 @@ async function registerRaw(
   await db.run(`CREATE VIEW raw_input AS ${read([rawPath])}`);
   await db.run(`CREATE VIEW raw_all AS ${read(files)}`);
   await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
+  const dates = files.map((f) => INGESTION_DATE_FOLDER.exec(f)?.[1]);
+  await db.run(
+    `CREATE TEMP TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
+  );
   const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
   if (Number(count.getRows()[0]?.[0]) === 0) {
     throw new TransformError("RawInvalid", `raw file ${rawPath} has no rows`, {
