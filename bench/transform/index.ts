@@ -183,12 +183,21 @@ interface Facts {
 }
 async function lakeFacts(lake: string): Promise<Facts> {
   const files = (table: string) => q(join(lake, table, "**", "*.parquet"));
+  // A peer may leave out a flag column: its count is then missing (NaN), a reported difference.
+  const aggregatedColumns = new Set(
+    (await rows(`DESCRIBE SELECT * FROM read_parquet(${files("aggregated")})`)).map((c) =>
+      String(c.column_name),
+    ),
+  );
+  const countOf = (flag: string) =>
+    aggregatedColumns.has(flag)
+      ? `(SELECT count(*) FILTER (WHERE ${flag}) FROM read_parquet(${files("aggregated")}))`
+      : "CAST('NaN' AS DOUBLE)";
   const [r] = await rows(`
     SELECT (SELECT count(*) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS refined,
       (SELECT sum(media_movel_7d) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS media,
       (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated,
-      (SELECT count(*) FILTER (WHERE mes_fechado) FROM read_parquet(${files("aggregated")})) AS closed,
-      (SELECT count(*) FILTER (WHERE mes_completo) FROM read_parquet(${files("aggregated")})) AS complete`);
+      ${countOf("mes_fechado")} AS closed, ${countOf("mes_completo")} AS complete`);
   return {
     refined: Number(r?.refined),
     aggregated: Number(r?.aggregated),
