@@ -29,10 +29,11 @@ PHASE_NAMES = ["startup", "read", "compute", "write", "other", "total"]
 
 
 def phase_report(stderr: str) -> dict:
-    """The one phase_timings line of a run's stderr."""
-    lines = [line for line in stderr.splitlines() if line.startswith('{"phase_timings"')]
-    assert len(lines) == 1, f"expected one phase_timings line, got {len(lines)}:\n{stderr[-3000:]}"
-    return json.loads(lines[0])["phase_timings"]
+    """The one phase_timings report of a run's stderr (Spark's progress bar, which ends in a
+    carriage return, may share its line)."""
+    reports = [line[line.index('{"phase_timings"') :] for line in stderr.split("\n") if '{"phase_timings"' in line]
+    assert len(reports) == 1, f"expected one phase_timings report, got {len(reports)}:\n{stderr[-3000:]}"
+    return json.loads(reports[0])["phase_timings"]
 
 
 def test_the_script_reports_its_phases_and_writes_the_same_tables(spark, tmp_path):
