@@ -1,16 +1,22 @@
 /**
- * `npm run bench`: the extract and transform benchmarks, printed as Markdown on stdout (progress on
- * stderr); with --write, also into the generated blocks of docs/BENCHMARKS.md.
+ * `npm run bench`: the extract and transform benchmarks (and, when asked, the Glue job's daily run),
+ * printed as Markdown on stdout (progress on stderr); with --write, also into the generated blocks
+ * of docs/BENCHMARKS.md.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { extractBench } from "./extract/index.ts";
+import { glueBench } from "./glue/index.ts";
 import { loadLine, machineLine, REPO_ROOT, writeSection } from "./lib.ts";
 import { transformBench } from "./transform/index.ts";
 
 // Each flag once: the parser's options and the help are both made from this table.
 const FLAGS = {
-  only: { type: "string", arg: "PART", help: "extract | transform (default: both)" },
+  only: {
+    type: "string",
+    arg: "PART",
+    help: "extract | transform | glue (default: extract and transform; glue runs Spark, so only when asked)",
+  },
   runs: {
     type: "string",
     default: "5",
@@ -34,6 +40,16 @@ const FLAGS = {
   },
   "cold-runs": { type: "string", default: "10", help: "fresh processes for the cold module init" },
   "ticker-runs": { type: "string", default: "3", help: "runs of the 400-ticker extract" },
+  "glue-runs": {
+    type: "string",
+    default: "3",
+    help: "glue: timed runs of the Glue job (a JVM each)",
+  },
+  "history-days": {
+    type: "string",
+    default: "365",
+    help: "glue: daily runs already in the lake before the timed one",
+  },
   write: { type: "boolean", help: "also rewrite the figures in docs/BENCHMARKS.md" },
   help: { type: "boolean", help: "show this help" },
 } as const;
@@ -57,8 +73,8 @@ const count = (name: keyof typeof values) => {
   return n;
 };
 const parts = values.only ? [values.only] : ["extract", "transform"];
-if (parts.some((p) => p !== "extract" && p !== "transform")) {
-  console.error(`--only must be extract or transform, got ${values.only}`);
+if (parts.some((p) => !["extract", "transform", "glue"].includes(p))) {
+  console.error(`--only must be extract, transform or glue, got ${values.only}`);
   process.exit(2);
 }
 const log = (line: string) => console.error(line);
@@ -73,14 +89,20 @@ for (const part of parts) {
           tickerRuns: Math.max(1, count("ticker-runs")),
           log,
         })
-      : await transformBench({
-          runs: Math.max(1, count("runs")),
-          sparkRuns: count("spark-runs"),
-          dailyRuns: Math.max(1, count("daily-runs")),
-          peers: values.peer ?? [],
-          scale: values.scale === true,
-          log,
-        });
+      : part === "glue"
+        ? await glueBench({
+            runs: Math.max(1, count("glue-runs")),
+            historyDays: Math.max(1, count("history-days")),
+            log,
+          })
+        : await transformBench({
+            runs: Math.max(1, count("runs")),
+            sparkRuns: count("spark-runs"),
+            dailyRuns: Math.max(1, count("daily-runs")),
+            peers: values.peer ?? [],
+            scale: values.scale === true,
+            log,
+          });
   // The part's heading first, then the context its figures were taken in.
   const [heading, ...rest] = body.split("\n");
   const section = [

@@ -1,7 +1,7 @@
 """Glue job (Glue 6.0, Spark 4.1): the B3 lake's raw files -> refined + aggregated, crash-safely.
 
     transform.py --raw_path <uri of raw/ingestion_date=D/stocks_data.parquet> --lake_root <uri of the lake>
-                 [--lock_wait SECONDS] [--lake_lock take|held]
+                 [--lock_wait SECONDS] [--lake_lock take|held] [--phase_timings [true|false]]
 
 Glue adds arguments of its own (--JOB_NAME, --TempDir, ...): unknown ones are ignored. The same file
 runs locally with pyspark: `python transform.py --raw_path file:///... --lake_root file:///...`.
@@ -36,8 +36,10 @@ import os
 import re
 import signal
 import sys
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
@@ -198,6 +200,97 @@ def fault_point(point: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+# ---------------------------------------------------------------------------------- phase timings
+#
+# Opt-in (--phase_timings, or B3_PHASE_TIMINGS=1): the run's wall-clock time split into phases,
+# written to stderr as one JSON line {"phase_timings": {...}} when the job ends. The bench prices a
+# daily Glue run from it (bench/glue). A step nested in another is counted once, in its own phase:
+#   startup  process start -> SparkSession ready (Python and pyspark imports, the JVM, the session)
+#   read     the eager reads: checking the run's raw file, the lake lock and recovery, listing the
+#            raw files and the state, checking pending raw files, listing the history partitions
+#   compute  the SQL files, with the lazy reads they trigger (every raw file, the history rows),
+#            the views written to staging and read back, and the run summary
+#   write    staging refined_rows and aggregated_rows, the journal and the publish
+# "other" is what no step covers (total minus the four); "total" is process start -> job done.
+
+PHASE_TIMINGS_ENV = "B3_PHASE_TIMINGS"
+PHASES = ("startup", "read", "compute", "write")
+
+
+def process_start_time() -> float:
+    """When this process started, in epoch seconds: from /proc on Linux (Glue's driver runs on
+    Linux), to the clock tick; elsewhere, now."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        # Field 22 is the start time in clock ticks since boot; the command name (field 2) may hold
+        # spaces, so fields are counted from the last ")".
+        started_ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return time.time() - (uptime - started_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.time()
+
+
+class PhaseTimer:
+    """Wall-clock seconds of a run's steps, each in one of PHASES; does nothing when disabled."""
+
+    def __init__(self, enabled: bool = False, origin: float | None = None):
+        self.enabled = enabled
+        self.origin = time.time() if origin is None else origin
+        self.steps: list[dict] = []  # {"phase", "step", "seconds"} in the order the steps ended
+        self._open: list[list[float]] = []  # per open step: [started, seconds of nested steps]
+
+    @contextmanager
+    def step(self, phase: str, name: str) -> Iterator[None]:
+        """Times the block as `name` in `phase`, minus the steps timed inside it."""
+        if not self.enabled:
+            yield
+            return
+        if phase not in PHASES:
+            raise ValueError(f"unknown phase {phase!r}; phases are {', '.join(PHASES)}")
+        self._open.append([time.time(), 0.0])
+        try:
+            yield
+        finally:
+            started, nested = self._open.pop()
+            elapsed = time.time() - started
+            if self._open:
+                self._open[-1][1] += elapsed
+            self.steps.append({"phase": phase, "step": name, "seconds": elapsed - nested})
+
+    def since_start(self, phase: str, name: str) -> None:
+        """Records the time from process start to now as one step (the start-up)."""
+        if self.enabled:
+            self.steps.append({"phase": phase, "step": name, "seconds": time.time() - self.origin})
+
+    def report(self) -> dict:
+        total = time.time() - self.origin
+        phases = {phase: sum(s["seconds"] for s in self.steps if s["phase"] == phase) for phase in PHASES}
+        phases["other"] = total - sum(phases.values())
+        phases["total"] = total
+        rounded = {name: round(seconds, 3) for name, seconds in phases.items()}
+        steps = [{**s, "seconds": round(s["seconds"], 3)} for s in self.steps]
+        return {"phase_timings": {"unit": "s", "phases": rounded, "steps": steps}}
+
+    def emit(self) -> None:
+        """The report as one JSON line on stderr (stdout carries the run summary only)."""
+        if self.enabled:
+            print(json.dumps(self.report()), file=sys.stderr, flush=True)
+
+
+NO_TIMER = PhaseTimer(enabled=False)
+
+
+def _flag(value: str) -> bool:
+    """A switch given as a value, as Glue passes every job argument: true/false, 1/0, yes/no, on/off."""
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
 # --------------------------------------------------------------------------------------- arguments
 
 
@@ -221,8 +314,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="take",
         help="take: acquire the lake lock (default); held: the caller already holds it for this run",
     )
+    parser.add_argument(
+        "--phase_timings",
+        "--phase-timings",
+        dest="phase_timings",
+        type=_flag,
+        nargs="?",
+        const=True,
+        default=None,
+        help=f"write the run's phase durations to stderr as one JSON line (default: ${PHASE_TIMINGS_ENV} == 1)",
+    )
     parser.add_argument("--JOB_NAME", default="transform_job", help=argparse.SUPPRESS)  # set by Glue
     args, _glue_arguments = parser.parse_known_args(argv)
+    if args.phase_timings is None:
+        args.phase_timings = os.environ.get(PHASE_TIMINGS_ENV, "").strip().lower() in ("1", "true")
     args.lake_root = args.lake_root.rstrip("/")
     if args.lock_wait < 0:
         parser.error("--lock_wait must be >= 0")
@@ -838,50 +943,56 @@ def run(
     *,
     lake_lock: str = "take",
     lock_wait: float = 60.0,
+    timer: PhaseTimer = NO_TIMER,
 ) -> dict:
-    """The whole job on an existing session; returns the run summary."""
+    """The whole job on an existing session; returns the run summary. `timer` times its phases."""
     fault_hits.clear()
     lake_root = lake_root.rstrip("/")
-    statements, empty_history_sql = load_sql(sql_dir)
-    raw_path = resolve_raw_path(spark, raw_path)
-    # The run's own file is validated before the lake is touched (no lock, no recovery): bad input
-    # leaves the lake exactly as it was.
-    read_raw(spark, raw_path)
-    with take_lock(lake_root, raw_path, lake_lock, lock_wait) as lock:
-        recover(spark, lake_root)
-        return _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock)
+    with timer.step("read", "check the run's raw file"):
+        statements, empty_history_sql = load_sql(sql_dir)
+        raw_path = resolve_raw_path(spark, raw_path)
+        # The run's own file is validated before the lake is touched (no lock, no recovery): bad
+        # input leaves the lake exactly as it was.
+        read_raw(spark, raw_path)
+    with timer.step("read", "take the lake lock"):
+        held = take_lock(lake_root, raw_path, lake_lock, lock_wait)
+    with held as lock:
+        with timer.step("read", "recovery"):
+            recover(spark, lake_root)
+        return _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock, timer)
 
 
-def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock) -> dict:
+def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock, timer=NO_TIMER) -> dict:
     lake = Lake(spark, lake_root)
     run_id = uuid.uuid4().hex
     staging = f"{STAGING_FOLDER}/{run_id}"
     summary = {"raw_path": raw_path, "lake_root": lake_root}
 
     # The raw files: every one of the lake (raw_all), and those the tables do not reflect yet.
-    files = list_raw_files(lake)
-    fs, own_path = _hadoop_path(spark, raw_path)
-    own_uri = str(fs.makeQualified(own_path))
-    own = next((f for f in files if str(lake.fs.makeQualified(lake.path(f.key))) == own_uri), None)
-    applied = read_state(lake)["applied"]
-    pending = [f for f in files if f is not own and applied.get(f.key) != f.identity]
-    # A file whose identity is in the state was checked when it was applied; a pending one is
-    # checked now (the run's own file was, above), and an unreadable one names itself.
-    check_raw_files(spark, pending)
-    own_uris = [raw_path]
-    all_uris = [f.uri for f in files if f is not own] + own_uris
-    new_state = {
-        "version": 1,
-        "applied": dict(
-            sorted({**applied, **{f.key: f.identity for f in [*pending, *([own] if own else [])]}}.items())
-        ),
-    }
-    inputs = {
-        "raw_input": _read_raw_files(spark, own_uris),
-        "raw_all": _read_raw_files(spark, all_uris),
-        "raw_pending": _read_raw_files(spark, [*own_uris, *[f.uri for f in pending]]),
-        "raw_files": raw_files_frame(spark, all_uris),
-    }
+    with timer.step("read", "list the raw files and the state; check pending raw files"):
+        files = list_raw_files(lake)
+        fs, own_path = _hadoop_path(spark, raw_path)
+        own_uri = str(fs.makeQualified(own_path))
+        own = next((f for f in files if str(lake.fs.makeQualified(lake.path(f.key))) == own_uri), None)
+        applied = read_state(lake)["applied"]
+        pending = [f for f in files if f is not own and applied.get(f.key) != f.identity]
+        # A file whose identity is in the state was checked when it was applied; a pending one is
+        # checked now (the run's own file was, above), and an unreadable one names itself.
+        check_raw_files(spark, pending)
+        own_uris = [raw_path]
+        all_uris = [f.uri for f in files if f is not own] + own_uris
+        new_state = {
+            "version": 1,
+            "applied": dict(
+                sorted({**applied, **{f.key: f.identity for f in [*pending, *([own] if own else [])]}}.items())
+            ),
+        }
+        inputs = {
+            "raw_input": _read_raw_files(spark, own_uris),
+            "raw_all": _read_raw_files(spark, all_uris),
+            "raw_pending": _read_raw_files(spark, [*own_uris, *[f.uri for f in pending]]),
+            "raw_files": raw_files_frame(spark, all_uris),
+        }
 
     journal_written = False
 
@@ -891,9 +1002,15 @@ def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock)
         if "candidate_partitions" not in collected:
             raise RuntimeError("the SQL files read refined_history before candidate_partitions is computed")
         dates = [r[PARTITION_COLUMN].isoformat() for r in collected["candidate_partitions"]]
-        return read_refined_history(spark, lake, dates, empty_history_sql)
+        with timer.step("read", "list the history partitions"):
+            return read_refined_history(spark, lake, dates, empty_history_sql)
 
     def check_and_stage(view: str, frame: DataFrame) -> DataFrame:
+        phase = "write" if view in ("refined_rows", "aggregated_rows") else "compute"
+        with timer.step(phase, f"view {view}"):
+            return stage_view(view, frame)
+
+    def stage_view(view: str, frame: DataFrame) -> DataFrame:
         if view == "raw_counts":
             # Refuse a raw file without a single session before anything is written.
             summary.update(summarize_raw(frame.collect()))
@@ -916,20 +1033,23 @@ def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock)
         return frame
 
     try:
-        views = transform(
-            spark, inputs, statements, materialize=check_and_stage, late_inputs={"refined_history": history}
-        )
-        summary.update(summarize_totals(views["run_totals"]))
-        written = [r[PARTITION_COLUMN].isoformat() for r in collected["partitions_written"]]
-        journal = build_journal(lake, run_id, staging, written, new_state)
-        # Everything is computed and staged. The journal is the commit point: written only while
-        # the lock is still ours, and from then on the publish completes, now or at recovery.
-        fault_point("publish:before-journal")
-        lock.assert_held()
-        lake.write_text(JOURNAL_FILE, _json_text(journal))
-        journal_written = True
-        fault_point("publish:after-journal")
-        apply_journal(lake, journal)
+        with timer.step("compute", "the SQL files"):
+            views = transform(
+                spark, inputs, statements, materialize=check_and_stage, late_inputs={"refined_history": history}
+            )
+        with timer.step("compute", "run summary"):
+            summary.update(summarize_totals(views["run_totals"]))
+        with timer.step("write", "journal and publish"):
+            written = [r[PARTITION_COLUMN].isoformat() for r in collected["partitions_written"]]
+            journal = build_journal(lake, run_id, staging, written, new_state)
+            # Everything is computed and staged. The journal is the commit point: written only
+            # while the lock is still ours, and from then on the publish completes, now or at recovery.
+            fault_point("publish:before-journal")
+            lock.assert_held()
+            lake.write_text(JOURNAL_FILE, _json_text(journal))
+            journal_written = True
+            fault_point("publish:after-journal")
+            apply_journal(lake, journal)
     except Exception:
         if not journal_written:  # nothing was published: this run's staging is garbage
             lake.delete(staging)
@@ -940,9 +1060,13 @@ def _run_locked(spark, raw_path, lake_root, statements, empty_history_sql, lock)
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    timer = PhaseTimer(args.phase_timings, origin=process_start_time())
     spark, job = start_session(args.JOB_NAME)
+    timer.since_start("startup", "process start to SparkSession ready")
     try:
-        summary = run(spark, args.raw_path, args.lake_root, lake_lock=args.lake_lock, lock_wait=args.lock_wait)
+        summary = run(
+            spark, args.raw_path, args.lake_root, lake_lock=args.lake_lock, lock_wait=args.lock_wait, timer=timer
+        )
     except Exception as error:
         # lake_lock.py is imported only when the lock is taken here: its error is known by name.
         locked = type(error).__name__ == "LakeLockedError"
@@ -952,6 +1076,8 @@ def main(argv: list[str] | None = None) -> int:
         if job is not None:
             raise  # Glue reports the exception message as the job run's error
         return 1
+    finally:
+        timer.emit()  # after a failure too: how far the run got
     print(json.dumps(summary))
     if job is not None:
         job.commit()

@@ -2,8 +2,13 @@
 # Installs Debian's chromium, the real browser the report test draws in (headless, driven by
 # playwright-core), when `chromium` is not on the PATH. Once per machine; a re-run with chromium in
 # place does nothing. Needs apt-get and root (or sudo without a password); says what to do otherwise.
+# B3_CHROMIUM may name another Chromium build instead (a CI image's Chrome, where apt has no chromium).
 set -euo pipefail
 
+if [ -n "${B3_CHROMIUM:-}" ]; then
+  [ -x "$B3_CHROMIUM" ] || { echo "ensure-chromium: B3_CHROMIUM=$B3_CHROMIUM is not an executable file" >&2; exit 1; }
+  exit 0
+fi
 if command -v chromium >/dev/null 2>&1; then
   exit 0
 fi

@@ -288,6 +288,21 @@ describe("the Glue job", () => {
       `arn:aws:iam::${ACCOUNT}:role/${name("aws:iam/role:Role", "TransformJobRole")}`,
     );
   });
+
+  it("is the configuration docs/DEPLOY.md prices: G.1X × 2 on Flex, bookmarks off, no auto scaling", () => {
+    expect(job()).toMatchObject({
+      glueVersion: "6.0",
+      workerType: "G.1X",
+      numberOfWorkers: 2,
+      executionClass: "FLEX",
+      timeout: 60,
+      maxRetries: 1,
+    });
+    const args = job().defaultArguments;
+    expect(args["--job-bookmark-option"]).toBe("job-bookmark-disable");
+    expect(args).not.toHaveProperty("--enable-auto-scaling");
+    expect(args).not.toHaveProperty("--scaling-profile");
+  });
 });
 
 it("the catalog holds core's table declarations, in this stage's database and lake", () => {

@@ -16,8 +16,9 @@ import { runB3 } from "./run-b3.ts";
 
 const OUTPUT = join(REPO_ROOT, "test-output", "report");
 
-/** `chromium` on the PATH (scripts/ensure-chromium.sh installs Debian's). */
+/** $B3_CHROMIUM (another Chromium build, e.g. a CI image's Chrome), else `chromium` on the PATH (scripts/ensure-chromium.sh installs Debian's). */
 function chromiumPath(): string {
+  if (process.env.B3_CHROMIUM) return process.env.B3_CHROMIUM;
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     const candidate = join(dir, "chromium");
     try {
