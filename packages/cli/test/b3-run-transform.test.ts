@@ -1,5 +1,6 @@
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { tempFolder } from "../../core/test/temp-folder.ts";
@@ -18,6 +19,30 @@ const runDay = (lake: string, tickers: string) =>
 /** `b3 transform --date <date> --lake <lake>`, then any further flags. */
 const transform = (date: string, lake: string, ...more: string[]) =>
   b3(["transform", "--date", date, "--lake", lake, ...more]);
+
+describe("b3 transform on a terminal", () => {
+  it("shows each phase as it ends on stderr; stdout holds the summary alone", async () => {
+    const lake = join(root.path, "phases");
+    expect((await runDay(lake, "PETR4.SA")).code).toBe(0);
+    const out = await runB3(["transform", "--date", "2020-07-01", "--lake", lake], {
+      now: new Date("2020-07-01T12:00:00Z"),
+      ttyStderr: true,
+    });
+    expect(out.code).toBe(0);
+    const progress = stripVTControlCharacters(out.stderr);
+    expect(progress).toContain(`transforming 2020-07-01 with duckdb in ${lake}\n`);
+    for (const phase of [
+      "lock and recovery",
+      "register and check raw",
+      "stage refined",
+      "publish",
+    ]) {
+      expect(progress).toMatch(new RegExp(`✓ ${phase} \\d+ ms\\n`));
+    }
+    expect(out.stdout).toContain("raw rows 123: 123 sessions");
+    expect(out.stdout).not.toContain("✓");
+  });
+});
 
 describe("b3 run", () => {
   it("extracts, transforms and prints the summary and the newest rows (exit 0)", async () => {

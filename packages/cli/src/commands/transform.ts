@@ -1,7 +1,7 @@
 /** `b3 transform`: raw of a run date → refined + aggregated, by DuckDB (default) or by the Glue job on local Spark. */
 import { defaultRunDate } from "@b3/core/settings";
 import { type TransformSummary, transformWithDuckDB, transformWithSpark } from "@b3/core/transform";
-import { type CliIo, EXIT } from "../cli-io.ts";
+import { type CliIo, EXIT, paint } from "../cli-io.ts";
 import { defineCommand } from "../command.ts";
 import { LAKE_DEFAULT } from "../defaults.ts";
 import { FLAGS, type FlagTable, toggle, type Values } from "../flags.ts";
@@ -45,9 +45,20 @@ export async function runTransform(
   const { engine } = values;
   const date = values.date ?? defaultRunDate(io.now());
   const lakeRoot = localLakeRoot(lakeLocation(values.lake, io), TRANSFORM_NOT_S3);
-  if (io.stderr.isTTY) io.stderr.write(`transforming ${date} with ${engine} in ${lakeRoot}\n`);
+  const live = io.stderr.isTTY === true;
+  if (live) io.stderr.write(`transforming ${date} with ${engine} in ${lakeRoot}\n`);
   const options = { lakeRoot, ingestionDate: date, lockWaitMs: values.lockWait * 1000 };
-  return engine === "spark" ? transformWithSpark(options) : transformWithDuckDB(options);
+  if (engine === "spark") {
+    if (live) io.stderr.write("  starting the Glue job on local Spark (the JVM takes a while)…\n");
+    return transformWithSpark(options);
+  }
+  return transformWithDuckDB({
+    ...options,
+    onPhase: live
+      ? (phase, ms) =>
+          io.stderr.write(`  ${paint(io.stderr, "green", "✓")} ${phase} ${Math.round(ms)} ms\n`)
+      : undefined,
+  });
 }
 
 /** Sessions per ticker, drops per reason, partitions written, newest session. */

@@ -63,6 +63,8 @@ export interface DuckDbTransformOptions {
   sqlDir?: string;
   /** How long to wait for another writer's lake lock, in ms (the lock module's default otherwise). */
   lockWaitMs?: number;
+  /** Told each phase as it ends, with its wall time in ms (progress display). */
+  onPhase?: (phase: string, wallMs: number) => void;
 }
 
 /** The ingestion date a raw file's folder names (`…/ingestion_date=D/<file>`). */
@@ -74,7 +76,7 @@ export async function transformWithDuckDB(
   options: DuckDbTransformOptions,
 ): Promise<TransformSummary> {
   const { lakeRoot } = options;
-  const timer = phaseTimer();
+  const timer = phaseTimer({ onPhase: options.onPhase });
   const rawPath = options.rawPath ?? join(lakeRoot, rawKey(requireDate(options.ingestionDate)));
   if (!existsSync(rawPath)) {
     throw new TransformError("RawMissing", `raw file ${rawPath} does not exist`, {

@@ -12,11 +12,19 @@ const NO_TIMER: PhaseTimer = { mark() {} };
  * call. Diagnostics only: lines go to `write` (stderr by default), never to stdout.
  */
 export function phaseTimer(
-  options: { enabled?: boolean; write?: (line: string) => void } = {},
+  options: {
+    enabled?: boolean;
+    write?: (line: string) => void;
+    /** Told each phase as it ends, with its wall time (progress display), profiling or not. */
+    onPhase?: (phase: string, wallMs: number) => void;
+  } = {},
 ): PhaseTimer {
   const enabled = options.enabled ?? process.env.B3_PROFILE === "1";
-  if (!enabled) return NO_TIMER;
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { onPhase } = options;
+  if (!enabled && onPhase === undefined) return NO_TIMER;
+  const write = enabled
+    ? (options.write ?? ((line: string) => process.stderr.write(`${line}\n`)))
+    : () => {};
   const cpuMs = () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1000;
@@ -27,6 +35,7 @@ export function phaseTimer(
     const nowWall = performance.now();
     const nowCpu = cpuMs();
     const rss = process.memoryUsage.rss() / 2 ** 20;
+    onPhase?.(name, nowWall - wall);
     write(
       `b3 profile: ${name.padEnd(28)} ${(nowWall - wall).toFixed(0).padStart(6)} ms wall ${(nowCpu - cpu).toFixed(0).padStart(6)} ms cpu  rss ${rss.toFixed(0)} MiB`,
     );
