@@ -204,6 +204,16 @@ describe("b3 query over a lake written before a column existed", () => {
   });
 });
 
+/** Points Athena at the moto server with test credentials (until vi.unstubAllEnvs()); returns its endpoint. */
+function useMotoAthena(): string {
+  const endpoint = inject("motoEndpoint");
+  vi.stubEnv("AWS_ENDPOINT_URL_ATHENA", endpoint);
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
+  vi.stubEnv("AWS_REGION", "us-east-1");
+  return endpoint;
+}
+
 describe("b3 query --stage: what is missing, said plainly", () => {
   // No profile, no shared files, no instance metadata: only what each case sets.
   const bare = () => {
@@ -256,11 +266,7 @@ describe("b3 query --stage: what is missing, said plainly", () => {
   });
 
   it("a stage that is not deployed: the workgroup named, and how to deploy it", async () => {
-    const endpoint = inject("motoEndpoint");
-    vi.stubEnv("AWS_ENDPOINT_URL_ATHENA", endpoint);
-    vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
-    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
-    vi.stubEnv("AWS_REGION", "us-east-1");
+    useMotoAthena();
     try {
       const out = await b3(["query", "--stage", "never-deployed", "SELECT 1"]);
       expect(out.code).toBe(1);
@@ -278,11 +284,7 @@ describe("b3 query --stage: what is missing, said plainly", () => {
 
 describe("b3 query --stage (Athena, against moto)", () => {
   it("runs in the stage's workgroup and database and prints the rows", async () => {
-    const endpoint = inject("motoEndpoint");
-    vi.stubEnv("AWS_ENDPOINT_URL_ATHENA", endpoint);
-    vi.stubEnv("AWS_ACCESS_KEY_ID", "testing");
-    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
-    vi.stubEnv("AWS_REGION", "us-east-1");
+    const endpoint = useMotoAthena();
     try {
       const athena = new AthenaClient({ endpoint, region: "us-east-1" });
       await athena.send(new CreateWorkGroupCommand({ Name: "etl_workgroup_feature_42" }));

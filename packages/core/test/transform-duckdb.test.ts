@@ -312,16 +312,7 @@ async function extractFixtures(runDate: string, from: string, tickers: string[])
 }
 
 describe("transformWithDuckDB — re-runs and history", () => {
-  async function extract(runDate: string, from: string, tickers: string[]) {
-    const report = await extractToLake({
-      tickers,
-      window: extractWindow({ runDate, from }),
-      lake: localLake(lake.path),
-      now: () => new Date(`${runDate}T09:00:00Z`),
-      fetchChart: createChartClient({ fetch: replayFetch(FIXTURES) }),
-    });
-    expect(report.status).toBe("ok");
-  }
+  const extract = extractFixtures;
 
   it("re-running a day changes nothing", async () => {
     await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
