@@ -257,6 +257,10 @@ describe("b3 query --stage: what is missing, said plainly", () => {
       );
       expect(out.stderr).not.toMatch(/\n\s+at /);
       const debug = await b3(["query", "--debug", "--stage", "dev", "SELECT 1"]);
+      const viaEnv = await runB3(["query", "--stage", "dev", "SELECT 1"], {
+        env: { B3_DEBUG: "1" },
+      });
+      expect(viaEnv.stderr).toContain("caused by:\nCredentialsProviderError");
       expect(debug.stderr).toMatch(
         /AthenaQueryError: found no AWS credentials[\s\S]*\n\s+at [\s\S]*caused by:\nCredentialsProviderError/,
       );
