@@ -16,6 +16,7 @@ import {
 import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
 import { TransformError } from "./errors.ts";
 import { type PhaseTimer, phaseTimer } from "./profile.ts";
+import { narrowToRunTickers, type RunTickers } from "./run-tickers.ts";
 import { loadTransformSql } from "./sql.ts";
 import type { TransformSummary } from "./summary.ts";
 
@@ -115,18 +116,22 @@ async function transformLocked(
   timer.mark("open duckdb");
   try {
     const raw = await registerRaw(db, lakeRoot, rawPath);
+    const narrowed = raw.allPending ? null : await narrowToRunTickers(db, lakeRoot, raw.files);
     timer.mark("register and check raw");
     const summary: Partial<TransformSummary> = { raw_path: rawPath, lake_root: lakeRoot };
     let historyRegistered = false;
     for (const { view, sql: text } of sql.statements) {
       if (!historyRegistered && /\brefined_history\b/.test(withoutComments(text))) {
-        await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory);
+        await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory, narrowed);
         historyRegistered = true;
         timer.mark("read refined history");
       }
       // A newline before ")" — a file may end with a comment.
       const kind = LAZY_VIEWS.has(view) ? "VIEW" : "TABLE";
-      const body = view === "candidate_partitions" && raw.allPending ? OWN_PARTITIONS_ONLY : text;
+      const body =
+        view === "candidate_partitions" && raw.allPending
+          ? OWN_PARTITIONS_ONLY
+          : (narrowed?.bodies[view]?.(text) ?? text);
       await db.run(`CREATE TEMP ${kind} ${view} AS (\n${body}\n)`);
       timer.mark(view);
       if (view === "raw_counts") {
@@ -139,7 +144,7 @@ async function transformLocked(
         }
       }
     }
-    Object.assign(summary, await runTotals(db));
+    Object.assign(summary, await runTotals(db), await narrowed?.wholeTableTotals());
     // Only what the writers read stays: the memory of the rest goes to the sorts of the writes.
     for (const table of DONE_BEFORE_STAGING) await db.run(`DROP TABLE IF EXISTS ${table}`);
     timer.mark("run totals");
@@ -184,7 +189,7 @@ async function registerRaw(
   db: DuckDBConnection,
   lakeRoot: string,
   rawPath: string,
-): Promise<{ applied: Record<string, string>; allPending: boolean }> {
+): Promise<{ applied: Record<string, string>; allPending: boolean; files: string[] }> {
   const files = rawFiles(lakeRoot);
   if (!files.includes(rawPath)) files.push(rawPath);
   const applied = readState(lakeRoot).applied;
@@ -214,6 +219,7 @@ async function registerRaw(
       pending.map((f) => [lakeKey(lakeRoot, f), identities.get(f) ?? ""]),
     ),
     allPending: pending.length === files.length,
+    files,
   };
 }
 
@@ -261,11 +267,17 @@ async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<vo
   }
 }
 
-/** refined_history: the lake's refined files of the candidate partitions only (the SQL compares nothing else). */
+/**
+ * refined_history: the lake's refined files of the candidate partitions only (the SQL compares
+ * nothing else). When the run is narrowed to its tickers, every ticker's rows are kept as
+ * refined_history_all (the other tickers' rows of the partitions it rewrites) and refined_history
+ * holds the run's tickers only, like refined_all.
+ */
 async function registerRefinedHistory(
   db: DuckDBConnection,
   lakeRoot: string,
   emptySql: string,
+  narrowed: RunTickers | null,
 ): Promise<void> {
   const dates = (
     await db.runAndReadAll("SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM candidate_partitions")
@@ -285,7 +297,14 @@ async function registerRefinedHistory(
                 fechamento_ajustado, data_pregao
          FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
       : emptySql;
-  await db.run(`CREATE TEMP TABLE refined_history AS (\n${select}\n)`);
+  if (narrowed === null) {
+    await db.run(`CREATE TEMP TABLE refined_history AS (\n${select}\n)`);
+    return;
+  }
+  await db.run(`CREATE TEMP TABLE refined_history_all AS (\n${select}\n)`);
+  await db.run(
+    `CREATE TEMP TABLE refined_history AS SELECT * FROM refined_history_all WHERE ${narrowed.runTickerFilter("nome_acao")}`,
+  );
 }
 
 async function summarizeRaw(db: DuckDBConnection) {
