@@ -132,7 +132,7 @@ async function transformLocked(
         view === "candidate_partitions" && raw.allPending
           ? OWN_PARTITIONS_ONLY
           : (narrowed?.bodies[view]?.(text) ?? text);
-      await db.run(`CREATE TEMP ${kind} ${view} AS (\n${body}\n)`);
+      await db.run(`CREATE ${kind} ${view} AS (\n${body}\n)`);
       timer.mark(view);
       if (view === "raw_counts") {
         Object.assign(summary, await summarizeRaw(db));
@@ -149,7 +149,7 @@ async function transformLocked(
     for (const table of DONE_BEFORE_STAGING) await db.run(`DROP TABLE IF EXISTS ${table}`);
     timer.mark("run totals");
     // Everything is computed: stage the outputs, then publish them through the journal.
-    const written = await stage(db, staging, timer);
+    const written = await stage(instance, db, staging, timer);
     await assertHeld();
     publishStaged(lakeRoot, {
       version: 1,
@@ -206,7 +206,7 @@ async function registerRaw(
   await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
   const dates = files.map((f) => INGESTION_DATE_FOLDER.exec(f)?.[1]);
   await db.run(
-    `CREATE TEMP TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
+    `CREATE TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
   );
   const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
   if (Number(count.getRows()[0]?.[0]) === 0) {
@@ -298,12 +298,12 @@ async function registerRefinedHistory(
          FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
       : emptySql;
   if (narrowed === null) {
-    await db.run(`CREATE TEMP TABLE refined_history AS (\n${select}\n)`);
+    await db.run(`CREATE TABLE refined_history AS (\n${select}\n)`);
     return;
   }
-  await db.run(`CREATE TEMP TABLE refined_history_all AS (\n${select}\n)`);
+  await db.run(`CREATE TABLE refined_history_all AS (\n${select}\n)`);
   await db.run(
-    `CREATE TEMP TABLE refined_history AS SELECT * FROM refined_history_all WHERE ${narrowed.runTickerFilter("nome_acao")}`,
+    `CREATE TABLE refined_history AS SELECT * FROM refined_history_all WHERE ${narrowed.runTickerFilter("nome_acao")}`,
   );
 }
 
@@ -340,6 +340,7 @@ async function runTotals(db: DuckDBConnection) {
 
 /** Writes refined_rows (one folder per partition) and aggregated_rows under `staging`; returns the written partition folders left without rows. */
 async function stage(
+  instance: DuckDBInstance,
   db: DuckDBConnection,
   staging: string,
   timer: PhaseTimer,
@@ -358,11 +359,28 @@ async function stage(
     // One writer thread: with several, a partition at the edge of two threads' shares of the sorted
     // rows gets a file from each (data_0 and data_1), and a partition is then no longer replaced by
     // one rename. One thread also holds fewer rows at once.
+    // Two connections write disjoint halves of the dates at once, each on its own thread: every
+    // partition still gets one file, from one writer, and the per-file cost is shared by two cores.
     await db.run("SET threads = 1");
-    await db.run(
-      `COPY (SELECT * FROM refined_rows ORDER BY data_pregao, nome_acao)
-       TO ${q(join(staging, "refined"))} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao))`,
-    );
+    const split = await splitDate(db);
+    const copy = (connection: DuckDBConnection, where: string) =>
+      connection.run(
+        `COPY (SELECT * FROM refined_rows WHERE ${where} ORDER BY data_pregao, nome_acao)
+         TO ${q(join(staging, "refined"))}
+         (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao), OVERWRITE_OR_IGNORE true)`,
+      );
+    if (split === null) await copy(db, "TRUE");
+    else {
+      const second = await instance.connect();
+      try {
+        await Promise.all([
+          copy(db, `data_pregao < DATE ${q(split)}`),
+          copy(second, `data_pregao >= DATE ${q(split)}`),
+        ]);
+      } finally {
+        second.closeSync();
+      }
+    }
     await db.run("RESET threads");
   }
   timer.mark("stage refined");
@@ -373,6 +391,20 @@ async function stage(
   );
   timer.mark("stage aggregated");
   return { emptied: written.filter((p) => !withRows.has(p)) };
+}
+
+/** The date that splits refined_rows into two halves of about equal rows, or null when fewer than two partitions have rows. */
+async function splitDate(db: DuckDBConnection): Promise<string | null> {
+  const rows = (
+    await db.runAndReadAll(
+      `SELECT CAST(data_pregao AS VARCHAR), SUM(count(*)) OVER (ORDER BY data_pregao) / SUM(count(*)) OVER ()
+       FROM refined_rows GROUP BY data_pregao ORDER BY data_pregao`,
+    )
+  ).getRows();
+  if (rows.length < 2) return null;
+  // The first date past half the rows starts the second half; never the first date.
+  const index = rows.findIndex((r) => Number(r[1]) > 0.5);
+  return String(rows[Math.max(1, index)]?.[0]);
 }
 
 function firstLine(error: unknown): string {

@@ -65,7 +65,7 @@ export async function narrowToRunTickers(
   const list = tickers.map(q).join(", ");
   const runTickerFilter = (column: string) => `${column} IN (${list})`;
   await db.run(
-    `CREATE TEMP TABLE lake_aggregated AS SELECT * FROM ${readAggregated} WHERE NOT ${runTickerFilter("nome_acao")}`,
+    `CREATE TABLE lake_aggregated AS SELECT * FROM ${readAggregated} WHERE NOT ${runTickerFilter("nome_acao")}`,
   );
   const others = await db.runAndReadAll(
     "SELECT CAST(MAX(mes_referencia) AS VARCHAR) FROM lake_aggregated",
