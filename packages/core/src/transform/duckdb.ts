@@ -15,6 +15,7 @@ import {
 } from "../lake/publish.ts";
 import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
 import { TransformError } from "./errors.ts";
+import { OWN_PARTITIONS_ONLY, withKeysAllInRun } from "./first-run.ts";
 import { type PhaseTimer, phaseTimer } from "./profile.ts";
 import { narrowToRunTickers, type RunTickers } from "./run-tickers.ts";
 import { loadTransformSql } from "./sql.ts";
@@ -37,15 +38,6 @@ const DONE_BEFORE_STAGING = [
   "refined_history",
   "run_totals",
 ];
-
-/**
- * candidate_partitions when every raw file of the lake is pending (a first run, or a lake whose
- * state was lost): every session is then a pending key, so the sessions following a key all lie on
- * own dates and 04's result is its own dates alone. Equal to what 04 gives, without its windows
- * over the whole table twice.
- */
-const OWN_PARTITIONS_ONLY =
-  "SELECT DISTINCT data_pregao, TRUE AS is_own FROM raw_classified WHERE is_pending";
 
 /**
  * Files DuckDB keeps open while writing partitions. The rows reach the writer sorted by partition,
@@ -131,7 +123,9 @@ async function transformLocked(
       const body =
         view === "candidate_partitions" && raw.allPending
           ? OWN_PARTITIONS_ONLY
-          : (narrowed?.bodies[view]?.(text) ?? text);
+          : view === "raw_classified" && raw.allPending && raw.files.length === 1
+            ? (withKeysAllInRun(text) ?? text)
+            : (narrowed?.bodies[view]?.(text) ?? text);
       await db.run(`CREATE ${kind} ${view} AS (\n${body}\n)`);
       timer.mark(view);
       if (view === "raw_counts") {
