@@ -46,6 +46,12 @@ const DONE_BEFORE_STAGING = [
  */
 const MAX_OPEN_PARTITION_FILES = 64;
 
+/**
+ * About how many rows each COPY of the refined write sorts: the write is cut into ranges of dates of
+ * about this many rows, so its memory does not grow with the lake.
+ */
+const ROWS_PER_WRITE_RANGE = 65_536;
+
 export interface DuckDbTransformOptions {
   /** The lake folder (absolute). */
   lakeRoot: string;
@@ -58,6 +64,8 @@ export interface DuckDbTransformOptions {
   lockWaitMs?: number;
   /** Told each phase as it ends, with its wall time in ms (progress display). */
   onPhase?: (phase: string, wallMs: number) => void;
+  /** About how many rows each COPY of the refined write sorts (default ROWS_PER_WRITE_RANGE). */
+  rowsPerWriteRange?: number;
 }
 
 /** The ingestion date a raw file's folder names (`…/ingestion_date=D/<file>`). */
@@ -81,7 +89,7 @@ export async function transformWithDuckDB(
     { owner: `transform of ${options.ingestionDate ?? rawPath}`, lockWaitMs: options.lockWaitMs },
     (lock) => {
       timer.mark("lock and recovery");
-      return transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld(), timer);
+      return transformLocked(lakeRoot, rawPath, options, () => lock.assertHeld(), timer);
     },
   ).finally(() => timer.mark("release lock"));
 }
@@ -89,7 +97,7 @@ export async function transformWithDuckDB(
 async function transformLocked(
   lakeRoot: string,
   rawPath: string,
-  sqlDir: string | undefined,
+  { sqlDir, rowsPerWriteRange = ROWS_PER_WRITE_RANGE }: DuckDbTransformOptions,
   assertHeld: () => Promise<void>,
   timer: PhaseTimer,
 ): Promise<TransformSummary> {
@@ -143,7 +151,7 @@ async function transformLocked(
     for (const table of DONE_BEFORE_STAGING) await db.run(`DROP TABLE IF EXISTS ${table}`);
     timer.mark("run totals");
     // Everything is computed: stage the outputs, then publish them through the journal.
-    const written = await stage(instance, db, staging, timer);
+    const written = await stage(instance, db, staging, rowsPerWriteRange, timer);
     await assertHeld();
     publishStaged(lakeRoot, {
       version: 1,
@@ -337,6 +345,7 @@ async function stage(
   instance: DuckDBInstance,
   db: DuckDBConnection,
   staging: string,
+  rowsPerWriteRange: number,
   timer: PhaseTimer,
 ): Promise<{ emptied: string[] }> {
   mkdirSync(staging, { recursive: true });
@@ -350,27 +359,33 @@ async function stage(
   );
   if (withRows.size > 0) {
     await db.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PARTITION_FILES}`);
-    // One writer thread: with several, a partition at the edge of two threads' shares of the sorted
-    // rows gets a file from each (data_0 and data_1), and a partition is then no longer replaced by
-    // one rename. One thread also holds fewer rows at once.
-    // Two connections write disjoint halves of the dates at once, each on its own thread: every
-    // partition still gets one file, from one writer, and the per-file cost is shared by two cores.
+    // Each COPY runs on one thread: with several, a partition at the edge of two threads' shares of
+    // the sorted rows gets a file from each (data_0 and data_1), and a partition is then no longer
+    // replaced by one rename. Two connections write disjoint ranges of dates at once, so every
+    // partition still gets one file from one writer while the per-file cost is shared by two
+    // cores; each writes its ranges one after the other, so a sort holds a share of the rows only.
     await db.run("SET threads = 1");
-    const split = await splitDate(db);
-    const copy = (connection: DuckDBConnection, where: string) =>
-      connection.run(
-        `COPY (SELECT * FROM refined_rows WHERE ${where} ORDER BY data_pregao, nome_acao)
-         TO ${q(join(staging, "refined"))}
-         (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao), OVERWRITE_OR_IGNORE true)`,
-      );
-    if (split === null) await copy(db, "TRUE");
+    const ranges = await dateRanges(db, rowsPerWriteRange);
+    const copy = async (connection: DuckDBConnection, lane: string[]) => {
+      for (const where of lane)
+        await connection.run(
+          `COPY (SELECT * FROM refined_rows WHERE ${where} ORDER BY data_pregao, nome_acao)
+           TO ${q(join(staging, "refined"))}
+           (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao), OVERWRITE_OR_IGNORE true)`,
+        );
+    };
+    const half = Math.ceil(ranges.length / 2);
+    if (ranges.length === 1) await copy(db, ranges);
     else {
       const second = await instance.connect();
       try {
-        await Promise.all([
-          copy(db, `data_pregao < DATE ${q(split)}`),
-          copy(second, `data_pregao >= DATE ${q(split)}`),
+        // Both settle before the second connection closes, even when one fails.
+        const lanes = await Promise.allSettled([
+          copy(db, ranges.slice(0, half)),
+          copy(second, ranges.slice(half)),
         ]);
+        const failed = lanes.find((lane) => lane.status === "rejected");
+        if (failed) throw failed.reason;
       } finally {
         second.closeSync();
       }
@@ -387,18 +402,35 @@ async function stage(
   return { emptied: written.filter((p) => !withRows.has(p)) };
 }
 
-/** The date that splits refined_rows into two halves of about equal rows, or null when fewer than two partitions have rows. */
-async function splitDate(db: DuckDBConnection): Promise<string | null> {
+/**
+ * Conditions on data_pregao that cut refined_rows into consecutive ranges of dates of about equal
+ * numbers of rows, each about `rowsPerRange` or fewer; one condition matching every row when the
+ * rows fit one range or lie on one date.
+ */
+async function dateRanges(db: DuckDBConnection, rowsPerRange: number): Promise<string[]> {
   const rows = (
     await db.runAndReadAll(
-      `SELECT CAST(data_pregao AS VARCHAR), SUM(count(*)) OVER (ORDER BY data_pregao) / SUM(count(*)) OVER ()
+      `SELECT CAST(data_pregao AS VARCHAR), SUM(count(*)) OVER (ORDER BY data_pregao) / SUM(count(*)) OVER (),
+              SUM(count(*)) OVER ()
        FROM refined_rows GROUP BY data_pregao ORDER BY data_pregao`,
     )
   ).getRows();
-  if (rows.length < 2) return null;
-  // The first date past half the rows starts the second half; never the first date.
-  const index = rows.findIndex((r) => Number(r[1]) > 0.5);
-  return String(rows[Math.max(1, index)]?.[0]);
+  const count = Math.ceil(Number(rows[0]?.[2] ?? 0) / rowsPerRange);
+  // Each range starts at the first date past its share of the rows; never at the first date.
+  const starts: string[] = [];
+  for (let k = 1; k < count; k++) {
+    const index = rows.findIndex((r) => Number(r[1]) > k / count);
+    const date = rows[index]?.[0];
+    if (index > 0 && date !== undefined && !starts.includes(String(date)))
+      starts.push(String(date));
+  }
+  if (starts.length === 0) return ["TRUE"];
+  const bounds = starts.map((d) => `DATE ${q(d)}`);
+  return [
+    `data_pregao < ${bounds[0]}`,
+    ...bounds.slice(1).map((b, i) => `data_pregao >= ${bounds[i]} AND data_pregao < ${b}`),
+    `data_pregao >= ${bounds.at(-1)}`,
+  ];
 }
 
 function firstLine(error: unknown): string {
