@@ -452,7 +452,7 @@ export async function transformBench(options: TransformOptions): Promise<string>
     "",
     `The next day's raw file, ${fmt(dailyRows, 0)} rows (${DAILY.tickers} tickers × ${DAILY.sessions} business days to ${DAILY.lastDay}, other prices than the history's), ` +
       `applied by \`b3 transform --date ${DAILY.ingestionDate}\` to a fresh copy of the first DuckDB lake, ${daily.length} run(s): ` +
-      `${fmt(daySummary("partitions_written"), 0)} partitions and ${fmt(daySummary("refined_rows_written"), 0)} refined rows rewritten, the aggregates recomputed from all history. Target: wall ≤ 1.0 s.`,
+      `${fmt(daySummary("partitions_written"), 0)} partitions and ${fmt(daySummary("refined_rows_written"), 0)} refined rows rewritten and the aggregated table rewritten whole (computed for the run's tickers, the others' months taken from the lake). Target: wall ≤ 1.0 s.`,
     "",
     table(
       ["figure", "median", "min – max"],

@@ -17,6 +17,7 @@ import { rawKey } from "../src/lake/layout.ts";
 import { localLake } from "../src/lake/local-lake.ts";
 import { queryLake } from "../src/query/lake-duckdb.ts";
 import { transformWithDuckDB } from "../src/transform/duckdb.ts";
+import type { TransformSummary } from "../src/transform/summary.ts";
 
 const TICKERS = ["AAAA3.SA", "BBBB4.SA", "CCCC3.SA"] as const;
 /** Run dates: 2020-03-02 + k days; windows reach back at most 30 days. */
@@ -108,9 +109,20 @@ const rowsOf = async (lake: string, sql: string) => (await queryLake(lake, sql))
 async function oracle(lake: string, runDate: string) {
   const fresh = await newLake();
   await cp(join(lake, "raw"), join(fresh, "raw"), { recursive: true });
-  await transformWithDuckDB({ lakeRoot: fresh, ingestionDate: runDate });
-  return { refined: await rowsOf(fresh, REFINED), aggregated: await rowsOf(fresh, AGGREGATED) };
+  const summary = await transformWithDuckDB({ lakeRoot: fresh, ingestionDate: runDate });
+  return {
+    refined: await rowsOf(fresh, REFINED),
+    aggregated: await rowsOf(fresh, AGGREGATED),
+    wholeTable: wholeTableOf(summary),
+  };
 }
+
+/** The run summary's figures of the whole table (not of what the run wrote). */
+const wholeTableOf = (s: TransformSummary) => ({
+  refined_rows_total: s.refined_rows_total,
+  newest_session: s.newest_session,
+  aggregated_rows: s.aggregated_rows,
+});
 
 /** Partition folder → modification time of its files, to see which ones a run rewrote. */
 async function partitionStamps(lake: string): Promise<Map<string, string>> {
@@ -168,11 +180,12 @@ async function play(sequence: Step[]): Promise<void> {
     const runDate = extracted[step.pick % extracted.length] as string;
     const beforeRows = byKey(await rowsOf(lake, REFINED));
     const beforeStamps = await partitionStamps(lake);
-    await transformWithDuckDB({ lakeRoot: lake, ingestionDate: runDate });
+    const summary = await transformWithDuckDB({ lakeRoot: lake, ingestionDate: runDate });
     const refined = await rowsOf(lake, REFINED);
     const expected = await oracle(lake, runDate);
     expect(refined).toEqual(expected.refined);
     expect(await rowsOf(lake, AGGREGATED)).toEqual(expected.aggregated);
+    expect(wholeTableOf(summary)).toEqual(expected.wholeTable);
 
     const afterRows = byKey(refined);
     for (const [key, before] of beforeRows) {
@@ -225,6 +238,26 @@ describe("lake truth — any order of extracts and transforms (DuckDB)", () => {
         nullVolumes: false,
         nullAdjclose: false,
       },
+      { kind: "transform", pick: 1 },
+    ]);
+  }, 60_000);
+
+  it("a run of one ticker that closes a month closes it for the tickers it leaves alone too", async () => {
+    // 2020-03-20 with all three tickers, then 2020-04-02 (covers through 2020-04-01) with the first only.
+    const extract = (day: number, tickers: boolean[]): ExtractStep => ({
+      kind: "extract",
+      day,
+      back: 20,
+      tickers,
+      revision: 0,
+      gaps: [],
+      nullVolumes: false,
+      nullAdjclose: false,
+    });
+    await play([
+      extract(18, [true, true, true]),
+      { kind: "transform", pick: 0 },
+      extract(31, [true, false, false]),
       { kind: "transform", pick: 1 },
     ]);
   }, 60_000);

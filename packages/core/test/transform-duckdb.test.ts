@@ -324,6 +324,30 @@ describe("transformWithDuckDB — re-runs and history", () => {
     expect(await table(AGGREGATED_SQL)).toEqual(aggregated);
   });
 
+  it("a write cut into many ranges of dates over two connections gives one data_0.parquet per partition and the same tables", async () => {
+    await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
+    const summary = await transformWithDuckDB({
+      lakeRoot: lake.path,
+      ingestionDate: "2018-03-01",
+      rowsPerWriteRange: 7,
+    });
+    expect(summary.partitions_written).toBeGreaterThan(40);
+    const partitions = await readdir(join(lake.path, "refined"));
+    expect(partitions).toHaveLength(summary.partitions_written);
+    for (const partition of partitions) {
+      expect(await readdir(join(lake.path, "refined", partition)), partition).toEqual([
+        "data_0.parquet",
+      ]);
+    }
+    const refined = await table(REFINED_SQL);
+    const aggregated = await table(AGGREGATED_SQL);
+    expect(refined).toHaveLength(summary.refined_rows_total);
+    // The same run written by one COPY rewrites every partition with the same rows.
+    await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });
+    expect(await table(REFINED_SQL)).toEqual(refined);
+    expect(await table(AGGREGATED_SQL)).toEqual(aggregated);
+  });
+
   it("a second day whose raw lacks a ticker keeps that ticker's rows", async () => {
     await extract("2018-03-01", "2017-12-18", ["PETR4.SA", "ITUB4.SA"]);
     await transformWithDuckDB({ lakeRoot: lake.path, ingestionDate: "2018-03-01" });

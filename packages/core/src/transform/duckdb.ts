@@ -15,7 +15,9 @@ import {
 } from "../lake/publish.ts";
 import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
 import { TransformError } from "./errors.ts";
+import { OWN_PARTITIONS_ONLY, withKeysAllInRun } from "./first-run.ts";
 import { type PhaseTimer, phaseTimer } from "./profile.ts";
+import { narrowToRunTickers, type RunTickers } from "./run-tickers.ts";
 import { loadTransformSql } from "./sql.ts";
 import type { TransformSummary } from "./summary.ts";
 
@@ -38,20 +40,17 @@ const DONE_BEFORE_STAGING = [
 ];
 
 /**
- * candidate_partitions when every raw file of the lake is pending (a first run, or a lake whose
- * state was lost): every session is then a pending key, so the sessions following a key all lie on
- * own dates and 04's result is its own dates alone. Equal to what 04 gives, without its windows
- * over the whole table twice.
- */
-const OWN_PARTITIONS_ONLY =
-  "SELECT DISTINCT data_pregao, TRUE AS is_own FROM raw_classified WHERE is_pending";
-
-/**
  * Files DuckDB keeps open while writing partitions. The rows reach the writer sorted by partition,
  * so a partition is finished when the next one starts: a small number is enough for any backfill,
  * and it keeps the run far from a low `ulimit -n`.
  */
 const MAX_OPEN_PARTITION_FILES = 64;
+
+/**
+ * About how many rows each COPY of the refined write sorts: the write is cut into ranges of dates of
+ * about this many rows, so its memory does not grow with the lake.
+ */
+const ROWS_PER_WRITE_RANGE = 65_536;
 
 export interface DuckDbTransformOptions {
   /** The lake folder (absolute). */
@@ -65,6 +64,8 @@ export interface DuckDbTransformOptions {
   lockWaitMs?: number;
   /** Told each phase as it ends, with its wall time in ms (progress display). */
   onPhase?: (phase: string, wallMs: number) => void;
+  /** About how many rows each COPY of the refined write sorts (default ROWS_PER_WRITE_RANGE). */
+  rowsPerWriteRange?: number;
 }
 
 /** The ingestion date a raw file's folder names (`…/ingestion_date=D/<file>`). */
@@ -88,7 +89,7 @@ export async function transformWithDuckDB(
     { owner: `transform of ${options.ingestionDate ?? rawPath}`, lockWaitMs: options.lockWaitMs },
     (lock) => {
       timer.mark("lock and recovery");
-      return transformLocked(lakeRoot, rawPath, options.sqlDir, () => lock.assertHeld(), timer);
+      return transformLocked(lakeRoot, rawPath, options, () => lock.assertHeld(), timer);
     },
   ).finally(() => timer.mark("release lock"));
 }
@@ -96,7 +97,7 @@ export async function transformWithDuckDB(
 async function transformLocked(
   lakeRoot: string,
   rawPath: string,
-  sqlDir: string | undefined,
+  { sqlDir, rowsPerWriteRange = ROWS_PER_WRITE_RANGE }: DuckDbTransformOptions,
   assertHeld: () => Promise<void>,
   timer: PhaseTimer,
 ): Promise<TransformSummary> {
@@ -115,19 +116,25 @@ async function transformLocked(
   timer.mark("open duckdb");
   try {
     const raw = await registerRaw(db, lakeRoot, rawPath);
+    const narrowed = raw.allPending ? null : await narrowToRunTickers(db, lakeRoot, raw.files);
     timer.mark("register and check raw");
     const summary: Partial<TransformSummary> = { raw_path: rawPath, lake_root: lakeRoot };
     let historyRegistered = false;
     for (const { view, sql: text } of sql.statements) {
       if (!historyRegistered && /\brefined_history\b/.test(withoutComments(text))) {
-        await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory);
+        await registerRefinedHistory(db, lakeRoot, sql.emptyRefinedHistory, narrowed);
         historyRegistered = true;
         timer.mark("read refined history");
       }
       // A newline before ")" — a file may end with a comment.
       const kind = LAZY_VIEWS.has(view) ? "VIEW" : "TABLE";
-      const body = view === "candidate_partitions" && raw.allPending ? OWN_PARTITIONS_ONLY : text;
-      await db.run(`CREATE TEMP ${kind} ${view} AS (\n${body}\n)`);
+      const body =
+        view === "candidate_partitions" && raw.allPending
+          ? OWN_PARTITIONS_ONLY
+          : view === "raw_classified" && raw.allPending && raw.files.length === 1
+            ? (withKeysAllInRun(text) ?? text)
+            : (narrowed?.bodies[view]?.(text) ?? text);
+      await db.run(`CREATE ${kind} ${view} AS (\n${body}\n)`);
       timer.mark(view);
       if (view === "raw_counts") {
         Object.assign(summary, await summarizeRaw(db));
@@ -139,12 +146,12 @@ async function transformLocked(
         }
       }
     }
-    Object.assign(summary, await runTotals(db));
+    Object.assign(summary, await runTotals(db), await narrowed?.wholeTableTotals());
     // Only what the writers read stays: the memory of the rest goes to the sorts of the writes.
     for (const table of DONE_BEFORE_STAGING) await db.run(`DROP TABLE IF EXISTS ${table}`);
     timer.mark("run totals");
     // Everything is computed: stage the outputs, then publish them through the journal.
-    const written = await stage(db, staging, timer);
+    const written = await stage(instance, db, staging, rowsPerWriteRange, timer);
     await assertHeld();
     publishStaged(lakeRoot, {
       version: 1,
@@ -184,7 +191,7 @@ async function registerRaw(
   db: DuckDBConnection,
   lakeRoot: string,
   rawPath: string,
-): Promise<{ applied: Record<string, string>; allPending: boolean }> {
+): Promise<{ applied: Record<string, string>; allPending: boolean; files: string[] }> {
   const files = rawFiles(lakeRoot);
   if (!files.includes(rawPath)) files.push(rawPath);
   const applied = readState(lakeRoot).applied;
@@ -201,7 +208,7 @@ async function registerRaw(
   await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
   const dates = files.map((f) => INGESTION_DATE_FOLDER.exec(f)?.[1]);
   await db.run(
-    `CREATE TEMP TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
+    `CREATE TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
   );
   const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
   if (Number(count.getRows()[0]?.[0]) === 0) {
@@ -214,6 +221,7 @@ async function registerRaw(
       pending.map((f) => [lakeKey(lakeRoot, f), identities.get(f) ?? ""]),
     ),
     allPending: pending.length === files.length,
+    files,
   };
 }
 
@@ -261,11 +269,17 @@ async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<vo
   }
 }
 
-/** refined_history: the lake's refined files of the candidate partitions only (the SQL compares nothing else). */
+/**
+ * refined_history: the lake's refined files of the candidate partitions only (the SQL compares
+ * nothing else). When the run is narrowed to its tickers, every ticker's rows are kept as
+ * refined_history_all (the other tickers' rows of the partitions it rewrites) and refined_history
+ * holds the run's tickers only, like refined_all.
+ */
 async function registerRefinedHistory(
   db: DuckDBConnection,
   lakeRoot: string,
   emptySql: string,
+  narrowed: RunTickers | null,
 ): Promise<void> {
   const dates = (
     await db.runAndReadAll("SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM candidate_partitions")
@@ -285,7 +299,14 @@ async function registerRefinedHistory(
                 fechamento_ajustado, data_pregao
          FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
       : emptySql;
-  await db.run(`CREATE TEMP TABLE refined_history AS (\n${select}\n)`);
+  if (narrowed === null) {
+    await db.run(`CREATE TABLE refined_history AS (\n${select}\n)`);
+    return;
+  }
+  await db.run(`CREATE TABLE refined_history_all AS (\n${select}\n)`);
+  await db.run(
+    `CREATE TABLE refined_history AS SELECT * FROM refined_history_all WHERE ${narrowed.runTickerFilter("nome_acao")}`,
+  );
 }
 
 async function summarizeRaw(db: DuckDBConnection) {
@@ -321,8 +342,10 @@ async function runTotals(db: DuckDBConnection) {
 
 /** Writes refined_rows (one folder per partition) and aggregated_rows under `staging`; returns the written partition folders left without rows. */
 async function stage(
+  instance: DuckDBInstance,
   db: DuckDBConnection,
   staging: string,
+  rowsPerWriteRange: number,
   timer: PhaseTimer,
 ): Promise<{ emptied: string[] }> {
   mkdirSync(staging, { recursive: true });
@@ -336,14 +359,37 @@ async function stage(
   );
   if (withRows.size > 0) {
     await db.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PARTITION_FILES}`);
-    // One writer thread: with several, a partition at the edge of two threads' shares of the sorted
-    // rows gets a file from each (data_0 and data_1), and a partition is then no longer replaced by
-    // one rename. One thread also holds fewer rows at once.
+    // Each COPY runs on one thread: with several, a partition at the edge of two threads' shares of
+    // the sorted rows gets a file from each (data_0 and data_1), and a partition is then no longer
+    // replaced by one rename. Two connections write disjoint ranges of dates at once, so every
+    // partition still gets one file from one writer while the per-file cost is shared by two
+    // cores; each writes its ranges one after the other, so a sort holds a share of the rows only.
     await db.run("SET threads = 1");
-    await db.run(
-      `COPY (SELECT * FROM refined_rows ORDER BY data_pregao, nome_acao)
-       TO ${q(join(staging, "refined"))} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao))`,
-    );
+    const ranges = await dateRanges(db, rowsPerWriteRange);
+    const copy = async (connection: DuckDBConnection, lane: string[]) => {
+      for (const where of lane)
+        await connection.run(
+          `COPY (SELECT * FROM refined_rows WHERE ${where} ORDER BY data_pregao, nome_acao)
+           TO ${q(join(staging, "refined"))}
+           (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao), OVERWRITE_OR_IGNORE true)`,
+        );
+    };
+    const half = Math.ceil(ranges.length / 2);
+    if (ranges.length === 1) await copy(db, ranges);
+    else {
+      const second = await instance.connect();
+      try {
+        // Both settle before the second connection closes, even when one fails.
+        const lanes = await Promise.allSettled([
+          copy(db, ranges.slice(0, half)),
+          copy(second, ranges.slice(half)),
+        ]);
+        const failed = lanes.find((lane) => lane.status === "rejected");
+        if (failed) throw failed.reason;
+      } finally {
+        second.closeSync();
+      }
+    }
     await db.run("RESET threads");
   }
   timer.mark("stage refined");
@@ -354,6 +400,37 @@ async function stage(
   );
   timer.mark("stage aggregated");
   return { emptied: written.filter((p) => !withRows.has(p)) };
+}
+
+/**
+ * Conditions on data_pregao that cut refined_rows into consecutive ranges of dates of about equal
+ * numbers of rows, each about `rowsPerRange` or fewer; one condition matching every row when the
+ * rows fit one range or lie on one date.
+ */
+async function dateRanges(db: DuckDBConnection, rowsPerRange: number): Promise<string[]> {
+  const rows = (
+    await db.runAndReadAll(
+      `SELECT CAST(data_pregao AS VARCHAR), SUM(count(*)) OVER (ORDER BY data_pregao) / SUM(count(*)) OVER (),
+              SUM(count(*)) OVER ()
+       FROM refined_rows GROUP BY data_pregao ORDER BY data_pregao`,
+    )
+  ).getRows();
+  const count = Math.ceil(Number(rows[0]?.[2] ?? 0) / rowsPerRange);
+  // Each range starts at the first date past its share of the rows; never at the first date.
+  const starts: string[] = [];
+  for (let k = 1; k < count; k++) {
+    const index = rows.findIndex((r) => Number(r[1]) > k / count);
+    const date = rows[index]?.[0];
+    if (index > 0 && date !== undefined && !starts.includes(String(date)))
+      starts.push(String(date));
+  }
+  if (starts.length === 0) return ["TRUE"];
+  const bounds = starts.map((d) => `DATE ${q(d)}`);
+  return [
+    `data_pregao < ${bounds[0]}`,
+    ...bounds.slice(1).map((b, i) => `data_pregao >= ${bounds[i]} AND data_pregao < ${b}`),
+    `data_pregao >= ${bounds.at(-1)}`,
+  ];
 }
 
 function firstLine(error: unknown): string {
