@@ -21,6 +21,7 @@ import {
   table,
   VENV_PYTHON,
 } from "../lib.ts";
+import { B3_FIXED_HOLIDAYS } from "../transform/index.ts";
 import { type GlueCost, glueCosts } from "./cost.ts";
 
 export interface GlueOptions {
@@ -65,17 +66,6 @@ async function generateRawFiles(runDates: string[]): Promise<number> {
   const first = runDates[0] as string;
   const last = runDates.at(-1) as string;
   const u = (k: number) => `((hash(t, day, ${k}) % 1000003) / 1000003.0)`;
-  const holidays = [
-    "01-01",
-    "04-21",
-    "05-01",
-    "09-07",
-    "10-12",
-    "11-02",
-    "11-15",
-    "12-25",
-    "12-31",
-  ];
   await rows(`
     CREATE OR REPLACE TEMP TABLE series AS
     WITH days AS (
@@ -86,7 +76,7 @@ async function generateRawFiles(runDates: string[]): Promise<number> {
     ),
     walk AS (
       SELECT CAST(t.range AS INTEGER) AS t, day,
-        strftime(day, '%m-%d') IN (${holidays.map(q).join(", ")}) AS holiday,
+        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(q).join(", ")}) AS holiday,
         5 + 95 * ((hash(t.range, 0, 0) % 1000003) / 1000003.0) AS p0
       FROM range(1, ${TICKERS + 1}) AS t CROSS JOIN days
     ),

@@ -94,6 +94,19 @@ async function rows(sql: string): Promise<Record<string, unknown>[]> {
   return (await db.runAndReadAll(sql)).getRowObjectsJson();
 }
 
+/** B3's fixed-date holidays (MM-DD) on which the generators give Yahoo's holiday quote. */
+export const B3_FIXED_HOLIDAYS = [
+  "01-01",
+  "04-21",
+  "05-01",
+  "09-07",
+  "10-12",
+  "11-02",
+  "11-15",
+  "12-25",
+  "12-31",
+];
+
 /**
  * Writes a raw file deterministically (every random number is DuckDB's hash() of ticker, session and
  * stream) in which every drop rule and the dedupe have work to do: prices walk randomly per ticker;
@@ -105,17 +118,6 @@ export async function generateRaw(spec: RawSpec): Promise<number> {
   const path = rawFile(spec);
   mkdirSync(dirname(path), { recursive: true });
   const u = (k: number) => `((hash(t, s, ${k}) % 1000003) / 1000003.0)`;
-  const holidays = [
-    "01-01",
-    "04-21",
-    "05-01",
-    "09-07",
-    "10-12",
-    "11-02",
-    "11-15",
-    "12-25",
-    "12-31",
-  ];
   const ticker = `'T' || lpad(CAST(t AS VARCHAR), 4, '0') || '.SA'`;
   await rows(`
     CREATE OR REPLACE TEMP TABLE grid AS
@@ -127,7 +129,7 @@ export async function generateRaw(spec: RawSpec): Promise<number> {
     ),
     walk AS (
       SELECT CAST(t.range AS INTEGER) AS t, s, day,
-        strftime(day, '%m-%d') IN (${holidays.map(q).join(", ")}) AS holiday,
+        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(q).join(", ")}) AS holiday,
         5 + 95 * ((hash(t.range, 0, 0) % 1000003) / 1000003.0) AS p0
       FROM range(1, ${spec.tickers + 1}) AS t CROSS JOIN days
     ),
