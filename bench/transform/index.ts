@@ -208,8 +208,11 @@ async function lakeFacts(lake: string): Promise<Facts> {
     complete: Number(r?.complete),
   };
 }
+/** A flag's count, or that the column is missing (NaN). */
+const flagCount = (n: number, what: string) =>
+  Number.isNaN(n) ? `no ${what} column` : `${fmt(n, 0)} ${what}`;
 const factsText = (f: Facts) =>
-  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows (${fmt(f.closed, 0)} closed, ${fmt(f.complete, 0)} complete), Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
+  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows (${flagCount(f.closed, "mes_fechado")}, ${flagCount(f.complete, "mes_completo")}), Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
 const sameFacts = (a: Facts, b: Facts) =>
   a.refined === b.refined &&
   a.aggregated === b.aggregated &&
