@@ -225,7 +225,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .caption { margin: 0 0 10px; color: var(--muted); }
 .caption strong { color: var(--ink); font-size: 18px; }
 .chart { min-height: 320px; }
-.columns { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px; }
+.columns { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: 24px; }
 @media (max-width: 800px) { .columns { grid-template-columns: 1fr; } }
 table.grid { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 table.grid th, table.grid td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
