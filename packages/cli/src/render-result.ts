@@ -53,6 +53,18 @@ function displayColumn(cells: readonly Cell[]): { texts: string[]; numeric: bool
   return { texts, numeric };
 }
 
+/** The rows as display text, column by column, and which columns are numeric (right-aligned). */
+function displayRows(
+  head: readonly string[],
+  rows: ReadonlyArray<readonly Cell[]>,
+): { textRows: string[][]; rightAligned: Set<number> } {
+  const columns = head.map((_, i) => displayColumn(rows.map((row) => row[i] ?? null)));
+  return {
+    textRows: rows.map((_, r) => columns.map((c) => c.texts[r] ?? "")),
+    rightAligned: new Set(columns.flatMap((c, i) => (c.numeric ? [i] : []))),
+  };
+}
+
 /** The human table: header, rule, rows (capped), then a line saying what was left out, if anything. */
 export function renderTable(result: QueryResult, options: TableOptions = {}): string {
   const { maxRows = DEFAULT_MAX_ROWS, width } = options;
@@ -62,13 +74,10 @@ export function renderTable(result: QueryResult, options: TableOptions = {}): st
   const shown = capped
     ? [...result.rows.slice(0, head), ...result.rows.slice(total - (maxRows - head))]
     : result.rows;
-  const columns = result.columns.map((_, i) => displayColumn(shown.map((row) => row[i] ?? null)));
-  const textRows: Array<string[] | null> = shown.map((_, r) =>
-    columns.map((c) => c.texts[r] ?? ""),
-  );
-  if (capped) textRows.splice(head, 0, null);
-  const rightAligned = new Set(columns.flatMap((c, i) => (c.numeric ? [i] : [])));
-  const table = textTable(result.columns, textRows, { rightAligned, width });
+  const { textRows, rightAligned } = displayRows(result.columns, shown);
+  const gapped: Array<string[] | null> = textRows;
+  if (capped) gapped.splice(head, 0, null);
+  const table = textTable(result.columns, gapped, { rightAligned, width });
   const notes = [plural(total, "row")];
   if (capped)
     notes.push(`${(total - maxRows).toLocaleString("en-US")} not shown (--max-rows 0 shows all)`);
@@ -85,9 +94,7 @@ export function summaryTable(
   head: readonly string[],
   rows: ReadonlyArray<readonly Cell[]>,
 ): string {
-  const columns = head.map((_, i) => displayColumn(rows.map((row) => row[i] ?? null)));
-  const rightAligned = new Set(columns.flatMap((c, i) => (c.numeric ? [i] : [])));
-  const textRows = rows.map((_, r) => columns.map((c) => c.texts[r] ?? ""));
+  const { textRows, rightAligned } = displayRows(head, rows);
   return textTable(head, textRows, { rightAligned }).lines.join("\n");
 }
 

@@ -1,10 +1,10 @@
 /** `b3 extract`: download daily bars for a window and merge them into the raw file of the run date in a local or S3 lake. */
-import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { format, inspect } from "node:util";
 import {
   createChartClient,
   type ExtractReport,
+  explainReplayMisses,
   extractToLake,
   extractWindow,
   replayFetch,
@@ -114,31 +114,6 @@ export async function runExtract(
     );
   }
   return report;
-}
-
-/**
- * Under --replay a symbol without a recording is answered with Yahoo's 404, as Yahoo would; the
- * person needs to hear that the file is missing, and which recordings there are.
- */
-function explainReplayMisses(report: ExtractReport, dir: string): void {
-  const recorded = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((name) => name.endsWith(".json"))
-        .map((name) => name.slice(0, -".json".length))
-        .sort()
-    : [];
-  const have =
-    recorded.length === 0
-      ? `${dir} holds no recording`
-      : `it has ${recorded.slice(0, 12).join(", ")}${recorded.length > 12 ? ` and ${recorded.length - 12} more` : ""}`;
-  for (const outcome of report.outcomes) {
-    if (outcome.status !== "failed" || outcome.kind !== "not_found") continue;
-    const file = join(dir, `${outcome.ticker}.json`);
-    if (existsSync(file)) continue;
-    outcome.reason = `no replay file ${file}; ${have}`;
-    outcome.remedy = "choose tickers that have a recording, or record this one's chart body there";
-    outcome.settings = ["tickers", "replay"];
-  }
 }
 
 function progressLine(o: TickerOutcome, io: CliIo): string {

@@ -121,7 +121,7 @@ async function queryLocal(
 /** Runs `sql` on Athena in `stage`'s workgroup and database, its progress on stderr. */
 async function queryStage(stage: string, sql: string, io: CliIo): Promise<QueryResult> {
   const live = io.stderr.isTTY === true;
-  const result = await runAthenaQuery({
+  return runAthenaQuery({
     athena: new AthenaClient({}),
     ...stageNames(stage),
     sql,
@@ -129,12 +129,11 @@ async function queryStage(stage: string, sql: string, io: CliIo): Promise<QueryR
       const scanned =
         p.dataScannedBytes === undefined ? "" : `, ${megabytes(p.dataScannedBytes)} scanned`;
       const line = `athena: query ${p.queryExecutionId} ${p.state.toLowerCase()}, ${seconds(p.elapsedMs)}${scanned}`;
-      if (live) io.stderr.write(`\r\x1b[K${line}`);
+      // On a terminal one line is redrawn at each poll; elsewhere only the final state is written.
+      if (live) io.stderr.write(`\r\x1b[K${line}${p.final ? "\n" : ""}`);
       else if (p.final) io.stderr.write(`${line}\n`);
-      if (live && p.final) io.stderr.write("\n");
     },
   });
-  return result;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

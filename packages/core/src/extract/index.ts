@@ -4,6 +4,7 @@ export * from "./daily-bars.ts";
 export * from "./errors.ts";
 export * from "./extract.ts";
 export * from "./replay-fetch.ts";
+export * from "./replay-misses.ts";
 export * from "./tickers.ts";
 export * from "./window.ts";
 export * from "./yahoo-chart.ts";

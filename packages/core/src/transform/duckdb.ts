@@ -128,13 +128,7 @@ async function transformLocked(
       }
       // A newline before ")" — a file may end with a comment.
       const kind = LAZY_VIEWS.has(view) ? "VIEW" : "TABLE";
-      const body =
-        view === "candidate_partitions" && raw.allPending
-          ? OWN_PARTITIONS_ONLY
-          : view === "raw_classified" && raw.allPending && raw.files.length === 1
-            ? (withKeysAllInRun(text) ?? text)
-            : (narrowed?.bodies[view]?.(text) ?? text);
-      await db.run(`CREATE ${kind} ${view} AS (\n${body}\n)`);
+      await db.run(`CREATE ${kind} ${view} AS (\n${statementBody(view, text, raw, narrowed)}\n)`);
       timer.mark(view);
       if (view === "raw_counts") {
         Object.assign(summary, await summarizeRaw(db));
@@ -179,6 +173,23 @@ function requireDate(date: string | undefined): string {
 
 function withoutComments(text: string): string {
   return text.replace(/--[^\n]*/g, "");
+}
+
+/**
+ * The text to register for one shared SQL file: its own, or the local engine's equivalent when the
+ * run's shape makes part of the work's answer known (a first run; a run narrowed to its tickers).
+ */
+function statementBody(
+  view: string,
+  text: string,
+  raw: { allPending: boolean; files: string[] },
+  narrowed: RunTickers | null,
+): string {
+  if (raw.allPending && view === "candidate_partitions") return OWN_PARTITIONS_ONLY;
+  if (raw.allPending && raw.files.length === 1 && view === "raw_classified") {
+    return withKeysAllInRun(text) ?? text;
+  }
+  return narrowed?.bodies[view]?.(text) ?? text;
 }
 
 /**
