@@ -3,10 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ExtractReport } from "./extract.ts";
 
-/**
- * Under --replay a symbol without a recording is answered with Yahoo's 404, as Yahoo would; the
- * person needs to hear that the file is missing, and which recordings there are.
- */
+/** Rewrites each not-found outcome of a replayed run whose recording is missing in `dir` to name the file and list the recordings there. */
 export function explainReplayMisses(report: ExtractReport, dir: string): void {
   const recorded = existsSync(dir)
     ? readdirSync(dir)
