@@ -20,7 +20,28 @@
 --
 -- in_run: the key is in the run's own raw file (for its summary); is_pending: the key is in a raw
 -- file this run applies, so its partition is rewritten.
-WITH answers AS (
+WITH keyed AS (
+  SELECT ticker, trade_date, open, high, low, close, adj_close, volume, ingested_at
+  FROM raw_all
+  WHERE ticker IS NOT NULL AND trade_date IS NOT NULL
+),
+
+-- Keys with more than one raw row: few (a revision, a re-extracted day), so only their rows go
+-- through the merge below; every other key's one row is already its merged row.
+revised_keys AS (
+  SELECT ticker, trade_date
+  FROM keyed
+  GROUP BY ticker, trade_date
+  HAVING COUNT(*) > 1
+),
+
+tagged AS (
+  SELECT k.*, r.ticker IS NOT NULL AS revised
+  FROM keyed AS k
+  LEFT JOIN revised_keys AS r ON r.ticker = k.ticker AND r.trade_date = k.trade_date
+),
+
+answers AS (
   SELECT
     ticker,
     trade_date,
@@ -41,11 +62,15 @@ WITH answers AS (
         adj_close DESC NULLS LAST,
         volume DESC NULLS LAST
     ) AS copy
-  FROM raw_all
-  WHERE ticker IS NOT NULL AND trade_date IS NOT NULL
+  FROM tagged
+  WHERE revised
 ),
 
 merged AS (
+  SELECT ticker, trade_date, open, high, low, close, adj_close, volume
+  FROM tagged
+  WHERE NOT revised
+  UNION ALL
   SELECT
     ticker,
     trade_date,
