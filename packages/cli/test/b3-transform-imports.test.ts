@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { FIXTURES } from "../../core/test/chart-bodies.ts";
 import { tempFolder } from "../../core/test/temp-folder.ts";
 
 const B3 = fileURLToPath(new URL("../src/b3.ts", import.meta.url));
@@ -33,13 +34,16 @@ function modulesOf(args: string[]): string[] {
 
 describe("what b3 loads", () => {
   it("b3 transform loads DuckDB but not the AWS SDK, yahoo-finance2, zod or the query engines", () => {
-    const modules = modulesOf([
-      "transform",
-      "--lake",
-      join(root.path, "lake"),
-      "--date",
-      "2020-07-01",
-    ]);
+    const lake = join(root.path, "lake");
+    const date = ["--lake", lake, "--date", "2020-07-01"];
+    // A raw file to transform, so that the transform gets as far as opening DuckDB.
+    const extract = spawnSync(
+      process.execPath,
+      [B3, "extract", ...date, "--replay", FIXTURES, "--tickers", "PETR4.SA"],
+      { encoding: "utf8" },
+    );
+    expect(extract.status, extract.stderr).toBe(0);
+    const modules = modulesOf(["transform", ...date]);
     expect(modules.some((url) => url.includes("/@duckdb/node-api/"))).toBe(true);
     const unneeded = modules.filter((url) =>
       /\/node_modules\/(@aws-sdk|yahoo-finance2|zod)\/|\/packages\/core\/src\/(query|extract\/yahoo-chart|extract\/extract)\b/.test(

@@ -1,6 +1,7 @@
 /** DuckDB over a local lake folder: the views raw_stocks, refined_stocks and aggregated_stocks, typed even before their data exists. */
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import { createDuckDb } from "../duckdb-instance.ts";
 import { LakeError } from "../lake/errors.ts";
 import { localLake } from "../lake/local-lake.ts";
 import { acquireLakeLock } from "../lake/lock.ts";
@@ -103,7 +104,7 @@ export async function recoverBeforeReading(lakeRoot: string): Promise<void> {
 /** Runs `sql` over the lake's views and returns plain values. */
 export async function queryLake(lakeRoot: string, sql: string): Promise<QueryResult> {
   await recoverBeforeReading(lakeRoot);
-  const instance = await DuckDBInstance.create(":memory:");
+  const instance = await createDuckDb();
   const connection = await instance.connect();
   try {
     await createLakeViews(connection, lakeRoot);

@@ -1,6 +1,7 @@
 /** What `b3 report` shows about a local lake: per ticker its sessions (close, MA7, volume), monthly aggregates, raw rows dropped per reason and gaps in its history. */
 import { existsSync } from "node:fs";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { createDuckDb } from "../duckdb-instance.ts";
 import { createLakeViews, plainValue, recoverBeforeReading } from "../query/lake-duckdb.ts";
 import { ReportError } from "./errors.ts";
 import { historyGaps } from "./gaps.ts";
@@ -68,7 +69,7 @@ export async function readLakeReport(
     });
   }
   await recoverBeforeReading(lakeRoot);
-  const instance = await DuckDBInstance.create(":memory:");
+  const instance = await createDuckDb();
   const db = await instance.connect();
   try {
     await createLakeViews(db, lakeRoot);

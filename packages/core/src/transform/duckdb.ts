@@ -2,7 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { createDuckDb } from "../duckdb-instance.ts";
 import { rawKey } from "../lake/layout.ts";
 import {
   asLakeWriter,
@@ -105,7 +106,7 @@ async function transformLocked(
   const runId = randomUUID();
   const stagingKey = `${STAGING_FOLDER}/${runId}`;
   const staging = join(lakeRoot, stagingKey);
-  const instance = await DuckDBInstance.create(":memory:");
+  const instance = await createDuckDb();
   const db = await instance.connect();
   // Every output this engine reads back or writes is ordered explicitly (ORDER BY), so DuckDB need
   // not keep rows in scan order, which lets it stream rather than buffer.
