@@ -135,15 +135,20 @@ export function needsRecovery(lakeRoot: string): boolean {
  */
 function applyJournal(lakeRoot: string, journal: PublishJournal): void {
   const staging = join(lakeRoot, journal.staging);
+  const parents = new Set<string>();
   for (const [folder, names] of Object.entries(journal.files)) {
     const target = join(lakeRoot, folder);
     const stagedFolder = join(staging, folder);
     if (!existsSync(target) && existsSync(stagedFolder)) {
       // A folder the lake does not hold yet (a new partition) moves in whole: one rename instead
-      // of a folder made and a rename per file, and a reader sees it complete or not at all.
-      mkdirSync(dirname(target), { recursive: true });
+      // of a folder made and a rename per file, and a reader sees it complete or not at all. It
+      // then holds what the engine staged there, the files listed (engines stage nothing else),
+      // so there is nothing left to move or remove.
+      if (!parents.has(dirname(target))) mkdirSync(dirname(target), { recursive: true });
+      parents.add(dirname(target));
       renameSync(stagedFolder, target);
       faultPoint("publish:step");
+      continue;
     }
     mkdirSync(target, { recursive: true });
     for (const name of names) {

@@ -361,14 +361,21 @@ async function stage(
   timer: PhaseTimer,
 ): Promise<{ emptied: string[] }> {
   mkdirSync(staging, { recursive: true });
-  const dates = async (sql: string) =>
-    (await db.runAndReadAll(sql)).getRows().map((r) => `data_pregao=${String(r[0])}`);
-  const written = await dates(
-    "SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM partitions_written ORDER BY 1",
-  );
-  const withRows = new Set(
-    await dates("SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM refined_rows"),
-  );
+  const written = (
+    await db.runAndReadAll(
+      "SELECT DISTINCT CAST(data_pregao AS VARCHAR) FROM partitions_written ORDER BY 1",
+    )
+  )
+    .getRows()
+    .map((r) => `data_pregao=${String(r[0])}`);
+  const rowsPerDate = (
+    await db.runAndReadAll(
+      "SELECT CAST(data_pregao AS VARCHAR), count(*) FROM refined_rows GROUP BY data_pregao ORDER BY 1",
+    )
+  )
+    .getRows()
+    .map(([date, rows]) => ({ date: String(date), rows: Number(rows) }));
+  const withRows = new Set(rowsPerDate.map(({ date }) => `data_pregao=${date}`));
   if (withRows.size > 0) {
     await db.run(`SET partitioned_write_max_open_files = ${MAX_OPEN_PARTITION_FILES}`);
     // Each COPY runs on one thread: with several, a partition at the edge of two threads' shares of
@@ -377,7 +384,7 @@ async function stage(
     // partition still gets one file from one writer while the per-file cost is shared by two
     // cores; each writes its ranges one after the other, so a sort holds a share of the rows only.
     await db.run("SET threads = 1");
-    const ranges = await dateRanges(db, rowsPerWriteRange);
+    const ranges = dateRanges(rowsPerDate, rowsPerWriteRange);
     const copy = async (connection: DuckDBConnection, lane: string[]) => {
       for (const where of lane)
         await connection.run(
@@ -415,26 +422,26 @@ async function stage(
 }
 
 /**
- * Conditions on data_pregao that cut refined_rows into consecutive ranges of dates of about equal
- * numbers of rows, each about `rowsPerRange` or fewer; one condition matching every row when the
- * rows fit one range or lie on one date.
+ * Conditions on data_pregao that cut refined_rows (its row count per date, in date order) into
+ * consecutive ranges of dates of about equal numbers of rows, each about `rowsPerRange` or fewer;
+ * one condition matching every row when the rows fit one range or lie on one date.
  */
-async function dateRanges(db: DuckDBConnection, rowsPerRange: number): Promise<string[]> {
-  const rows = (
-    await db.runAndReadAll(
-      `SELECT CAST(data_pregao AS VARCHAR), SUM(count(*)) OVER (ORDER BY data_pregao) / SUM(count(*)) OVER (),
-              SUM(count(*)) OVER ()
-       FROM refined_rows GROUP BY data_pregao ORDER BY data_pregao`,
-    )
-  ).getRows();
-  const count = Math.ceil(Number(rows[0]?.[2] ?? 0) / rowsPerRange);
+function dateRanges(
+  rowsPerDate: readonly { date: string; rows: number }[],
+  rowsPerRange: number,
+): string[] {
+  const total = rowsPerDate.reduce((sum, { rows }) => sum + rows, 0);
+  const count = Math.ceil(total / rowsPerRange);
   // Each range starts at the first date past its share of the rows; never at the first date.
   const starts: string[] = [];
-  for (let k = 1; k < count; k++) {
-    const index = rows.findIndex((r) => Number(r[1]) > k / count);
-    const date = rows[index]?.[0];
-    if (index > 0 && date !== undefined && !starts.includes(String(date)))
-      starts.push(String(date));
+  let seen = 0;
+  let k = 1;
+  for (const [index, { date, rows }] of rowsPerDate.entries()) {
+    seen += rows;
+    if (k >= count) break;
+    if (seen / total <= k / count) continue;
+    if (index > 0) starts.push(date);
+    while (k < count && seen / total > k / count) k++;
   }
   if (starts.length === 0) return ["TRUE"];
   const bounds = starts.map((d) => `DATE ${q(d)}`);
