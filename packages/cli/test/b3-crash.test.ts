@@ -114,3 +114,36 @@ describe("b3 transform killed during publish", () => {
     }
   }, 300_000);
 });
+
+describe("b3 transform killed during a first run's publish", () => {
+  it("after the refined or aggregated table moved in whole, the next command finishes the publish", async () => {
+    // A lake with one raw file and no table yet: each table moves in with one rename.
+    const first = join(root, "first");
+    const extract = await runB3(
+      [
+        ...["extract", "--date", "2020-07-02", "--from", "2020-06-24", "--tickers", "VALE3.SA"],
+        ...["--replay", FIXTURES, "--lake", first],
+      ],
+      { now },
+    );
+    expect(extract.code, extract.stderr).toBe(0);
+    const clean = join(root, "first-clean");
+    await cp(first, clean, { recursive: true });
+    expect(transformChild(clean, "").status).toBe(0);
+    const expected = Object.fromEntries(await partitions(clean));
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(5);
+
+    for (const point of ["publish:step:1", "publish:step:2"]) {
+      const lake = join(root, `first-${point.replaceAll(":", "-")}`);
+      await cp(first, lake, { recursive: true });
+      expect(transformChild(lake, point).signal, `${point}: killed`).toBe("SIGKILL");
+      // Killed after the first table's rename: refined is in, every partition at once.
+      expect((await readdir(lake)).includes("refined"), point).toBe(true);
+      const query = await runB3(["query", "--lake", lake, "SELECT count(*) FROM refined_stocks"]);
+      expect(query.code, query.stderr).toBe(0);
+      expect(Object.fromEntries(await partitions(lake)), point).toEqual(expected);
+      const leftovers = (await readdir(lake)).filter((f) => f.startsWith("_transform_"));
+      expect(leftovers, `${point}: no journal or staging left`).toEqual(["_transform_state.json"]);
+    }
+  }, 120_000);
+});

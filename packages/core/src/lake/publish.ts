@@ -135,8 +135,17 @@ export function needsRecovery(lakeRoot: string): boolean {
  */
 function applyJournal(lakeRoot: string, journal: PublishJournal): void {
   const staging = join(lakeRoot, journal.staging);
+  // A table the lake does not hold yet (a first run) moves in whole, every partition at once.
+  const tablesMovedWhole = new Set<string>();
+  for (const table of new Set(Object.keys(journal.files).map(tableOf))) {
+    if (existsSync(join(lakeRoot, table)) || !existsSync(join(staging, table))) continue;
+    renameSync(join(staging, table), join(lakeRoot, table));
+    faultPoint("publish:step");
+    tablesMovedWhole.add(table);
+  }
   const parents = new Set<string>();
   for (const [folder, names] of Object.entries(journal.files)) {
+    if (tablesMovedWhole.has(tableOf(folder))) continue;
     const target = join(lakeRoot, folder);
     const stagedFolder = join(staging, folder);
     if (!existsSync(target) && existsSync(stagedFolder)) {
@@ -176,6 +185,9 @@ function applyJournal(lakeRoot: string, journal: PublishJournal): void {
   faultPoint("publish:after-journal-removed");
   rmSync(join(lakeRoot, STAGING_FOLDER), { recursive: true, force: true });
 }
+
+/** The table a journal folder belongs to: `refined` for `refined/data_pregao=D`. */
+const tableOf = (folder: string): string => folder.split("/")[0] ?? folder;
 
 /** The files each staged folder holds: the journal's `files`, read from what the writers put under `staging`. */
 export function stagedFiles(lakeRoot: string, stagingKey: string): Record<string, string[]> {
