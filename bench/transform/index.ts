@@ -84,6 +84,7 @@ const SCALE_MEMORY_BUDGET = 2 * 2 ** 30;
 const RAW_DIR = join(SCRATCH, "transform");
 const LAKES = join(SCRATCH, "transform", "lakes");
 const POLARS = join(REPO_ROOT, "bench/transform/polars_transform.py");
+const BARE_DUCKDB = join(REPO_ROOT, "bench/transform/bare_duckdb.ts");
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export const rawFile = (spec: RawSpec) => join(RAW_DIR, spec.name, rawKey(spec.ingestionDate));
@@ -252,6 +253,8 @@ const b3Transform = (engine: string) => (lake: string, date: string) =>
   ]);
 const pythonScript = (script: string) => (lake: string, date: string) =>
   measure(VENV_PYTHON, [script, join(lake, rawKey(date)), lake]);
+const nodeScript = (script: string) => (lake: string, date: string) =>
+  measure(process.execPath, [script, join(lake, rawKey(date)), lake]);
 
 function python(code: string): string | null {
   const run = spawnSync(VENV_PYTHON, ["-c", code], { encoding: "utf8" });
@@ -278,6 +281,8 @@ export async function transformBench(options: TransformOptions): Promise<string>
   const engines: Record<string, Engine> = {
     duckdb: { label: "`b3 transform` (DuckDB)", strict: true, run: b3Transform("duckdb") },
     polars: { label: "in-repo Polars", strict: true, run: pythonScript(POLARS) },
+    // Not the same rules (no merge of a key's versions): its output differences are reported.
+    bare: { label: "bare DuckDB SQL", strict: false, run: nodeScript(BARE_DUCKDB) },
   };
   options.peers.forEach((peer, i) => {
     const path = resolve(peer);
@@ -369,9 +374,16 @@ export async function transformBench(options: TransformOptions): Promise<string>
     const wall = pairRatios(key, (m) => m.wallMs);
     const peak = pairRatios(key, (m) => m.peakBytes);
     const within = (values: number[], limit: number) => values.filter((v) => v <= limit).length;
+    // What the same machine gives without the engine: bare DuckDB SQL ÷ the peer, run by run.
+    const bare = (results.bare ?? []).map(
+      (r, i) => r.m.wallMs / (results[key]?.[i]?.m.wallMs ?? Number.NaN),
+    );
     return (
       `Against ${label(key)}: wall ≤ 0.60× (the target) in ${within(wall, 0.6)} of ${wall.length} pairs, ` +
-      `peak RSS ≤ 1.00× (the target) in ${within(peak, 1)} of ${peak.length} pairs.`
+      `peak RSS ≤ 1.00× (the target) in ${within(peak, 1)} of ${peak.length} pairs` +
+      (bare.length
+        ? `; ${label("bare")} ÷ it, wall: ${ratio(median(bare))} (median of the rounds).`
+        : ".")
     );
   });
   const triple = (m: Measured) => `${seconds(m.wallMs)} / ${seconds(m.cpuMs)} / ${mb(m.peakBytes)}`;
