@@ -2,6 +2,7 @@
 /** The `b3` command: the local twin of the pipeline. */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envSwitchOn } from "@b3/core/settings";
 import { Command } from "commander";
 import { type CliIo, EXIT, processIo } from "./cli-io.ts";
 import { addCommand, type CommandSpec } from "./command.ts";
@@ -86,7 +87,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await b3.parseAsync(argv, { from: "user" });
     return code;
   } catch (error) {
-    const debug = b3.opts().debug === true || ["1", "true"].includes(io.env.B3_DEBUG ?? "");
+    const debug = b3.opts().debug === true || envSwitchOn(io.env.B3_DEBUG);
     return reportError(error, io, debug);
   }
 }

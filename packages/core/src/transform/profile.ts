@@ -1,4 +1,5 @@
 /** Opt-in phase timings of a transform on stderr (B3_PROFILE=1): wall and process CPU per phase, start-up included. */
+import { envSwitchOn } from "../env-switch.ts";
 
 export interface PhaseTimer {
   /** Ends the current phase under `name` and starts the next one. */
@@ -19,7 +20,7 @@ export function phaseTimer(
     onPhase?: (phase: string, wallMs: number) => void;
   } = {},
 ): PhaseTimer {
-  const enabled = options.enabled ?? process.env.B3_PROFILE === "1";
+  const enabled = options.enabled ?? envSwitchOn(process.env.B3_PROFILE);
   const { onPhase } = options;
   if (!enabled && onPhase === undefined) return NO_TIMER;
   const write = enabled
