@@ -10,6 +10,7 @@ export { extractWindow } from "../packages/core/src/extract/window.ts";
 export { createChartClient } from "../packages/core/src/extract/yahoo-chart.ts";
 export { rawKey } from "../packages/core/src/lake/layout.ts";
 export { localLake } from "../packages/core/src/lake/local-lake.ts";
+export { sqlString } from "../packages/core/src/sql-string.ts";
 export { bodyAs, FIXTURES, loadBody } from "../packages/core/test/chart-bodies.ts";
 export { fetchVia, startFakeYahoo } from "../packages/core/test/fake-yahoo.ts";
 

@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { B3_CLI, rawKey } from "../core.ts";
+import { B3_CLI, rawKey, sqlString } from "../core.ts";
+import { factsText, lakeFacts, rows, sameFacts } from "../lake-facts.ts";
 import {
   fmt,
   type Measured,
@@ -44,15 +44,8 @@ const LAKES = join(DIR, "lakes");
 const PHASES = ["startup", "read", "compute", "write", "other", "total"] as const;
 type Phase = (typeof PHASES)[number];
 
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const addDays = (day: string, days: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-
-let db: Awaited<ReturnType<DuckDBInstance["connect"]>> | undefined;
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  db ??= await (await DuckDBInstance.create(":memory:")).connect();
-  return (await db.runAndReadAll(sql)).getRowObjectsJson();
-}
 
 /**
  * Writes one raw file per run date, each holding the 5 tickers' sessions of its 6-month window, as
@@ -70,13 +63,13 @@ async function generateRawFiles(runDates: string[]): Promise<number> {
     CREATE OR REPLACE TEMP TABLE series AS
     WITH days AS (
       SELECT CAST(d AS DATE) AS day
-      FROM range(DATE ${q(first)} - INTERVAL ${WINDOW_MONTHS} MONTH - INTERVAL 1 DAY, DATE ${q(last)},
+      FROM range(DATE ${sqlString(first)} - INTERVAL ${WINDOW_MONTHS} MONTH - INTERVAL 1 DAY, DATE ${sqlString(last)},
                  INTERVAL 1 DAY) AS r(d)
       WHERE isodow(d) <= 5
     ),
     walk AS (
       SELECT CAST(t.range AS INTEGER) AS t, day,
-        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(q).join(", ")}) AS holiday,
+        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(sqlString).join(", ")}) AS holiday,
         5 + 95 * ((hash(t.range, 0, 0) % 1000003) / 1000003.0) AS p0
       FROM range(1, ${TICKERS + 1}) AS t CROSS JOIN days
     ),
@@ -106,7 +99,7 @@ async function generateRawFiles(runDates: string[]): Promise<number> {
     const path = join(RAW_DIR, rawKey(date));
     mkdirSync(dirname(path), { recursive: true });
     // The extract's window: D−1 back 6 months; the daily cron runs at 09:00 UTC.
-    const window = `trade_date BETWEEN DATE ${q(date)} - INTERVAL 1 DAY - INTERVAL ${WINDOW_MONTHS} MONTH AND DATE ${q(date)} - INTERVAL 1 DAY`;
+    const window = `trade_date BETWEEN DATE ${sqlString(date)} - INTERVAL 1 DAY - INTERVAL ${WINDOW_MONTHS} MONTH AND DATE ${sqlString(date)} - INTERVAL 1 DAY`;
     const at = (time: string) => `TIMESTAMPTZ '${date} ${time}+00'`;
     await rows(`
       COPY (
@@ -117,38 +110,12 @@ async function generateRawFiles(runDates: string[]): Promise<number> {
           round(close * 1.1, 2), round(adj_close * 1.1, 4), volume + 1, ${at("09:00:01")}
         FROM series WHERE ${window} AND duplicated
         ORDER BY ticker, trade_date, ingested_at
-      ) TO ${q(path)} (FORMAT parquet, COMPRESSION snappy)`);
-    const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${q(path)})`);
+      ) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
+    const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(path)})`);
     total += Number(count?.n);
   }
   return total;
 }
-
-/** Row counts and a float checksum of a lake's tables: enough to see two engines did the same job. */
-interface Facts {
-  refined: number;
-  aggregated: number;
-  sumMedia: number;
-}
-async function lakeFacts(lake: string): Promise<Facts> {
-  const files = (name: string) => q(join(lake, name, "**", "*.parquet"));
-  const [r] = await rows(`
-    SELECT (SELECT count(*) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS refined,
-      (SELECT sum(media_movel_7d) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS media,
-      (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated`);
-  return {
-    refined: Number(r?.refined),
-    aggregated: Number(r?.aggregated),
-    sumMedia: Number(r?.media),
-  };
-}
-const factsText = (f: Facts) =>
-  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows, Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
-// The engines may add a window's closes in another order: the checksum agrees to 1e-9, not bit for bit.
-const sameFacts = (a: Facts, b: Facts) =>
-  a.refined === b.refined &&
-  a.aggregated === b.aggregated &&
-  Math.abs(a.sumMedia - b.sumMedia) <= 1e-9 * Math.abs(a.sumMedia);
 
 /** A copy of the history lake plus the day's raw file; `cp -a` keeps the raw files' identities. */
 function dayLake(name: string, history: string): string {
@@ -215,8 +182,11 @@ export async function glueBench(options: GlueOptions): Promise<string> {
   log(`glue: generating ${historyDays} daily raw files and the day's`);
   const rawRows = await generateRawFiles([...historyDates, RUN_DATE]);
   const dayRows = Number(
-    (await rows(`SELECT count(*) AS n FROM read_parquet(${q(join(RAW_DIR, rawKey(RUN_DATE)))})`))[0]
-      ?.n,
+    (
+      await rows(
+        `SELECT count(*) AS n FROM read_parquet(${sqlString(join(RAW_DIR, rawKey(RUN_DATE)))})`,
+      )
+    )[0]?.n,
   );
 
   // The history lake: every earlier raw file, applied by one DuckDB run (a run applies every

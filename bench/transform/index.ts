@@ -6,8 +6,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { B3_CLI, rawKey } from "../core.ts";
+import { B3_CLI, rawKey, sqlString } from "../core.ts";
+import { type Facts, factsText, lakeFacts, rows, sameFacts } from "../lake-facts.ts";
 import {
   fmt,
   type Measured,
@@ -86,14 +86,7 @@ const LAKES = join(SCRATCH, "transform", "lakes");
 const POLARS = join(REPO_ROOT, "bench/transform/polars_transform.py");
 const BARE_DUCKDB = join(REPO_ROOT, "bench/transform/bare_duckdb.ts");
 
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export const rawFile = (spec: RawSpec) => join(RAW_DIR, spec.name, rawKey(spec.ingestionDate));
-
-let db: Awaited<ReturnType<DuckDBInstance["connect"]>> | undefined;
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  db ??= await (await DuckDBInstance.create(":memory:")).connect();
-  return (await db.runAndReadAll(sql)).getRowObjectsJson();
-}
 
 /** B3's fixed-date holidays (MM-DD) on which the generators give Yahoo's holiday quote. */
 export const B3_FIXED_HOLIDAYS = [
@@ -124,13 +117,13 @@ export async function generateRaw(spec: RawSpec): Promise<number> {
     CREATE OR REPLACE TEMP TABLE grid AS
     WITH days AS (
       SELECT CAST(d AS DATE) AS day, CAST(row_number() OVER (ORDER BY d) AS INTEGER) AS s
-      FROM (SELECT d FROM range(DATE ${q(spec.lastDay)} - INTERVAL ${spec.sessions * 2} DAY,
-                                DATE ${q(spec.lastDay)} + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(d)
+      FROM (SELECT d FROM range(DATE ${sqlString(spec.lastDay)} - INTERVAL ${spec.sessions * 2} DAY,
+                                DATE ${sqlString(spec.lastDay)} + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(d)
             WHERE isodow(d) <= 5 ORDER BY d DESC LIMIT ${spec.sessions})
     ),
     walk AS (
       SELECT CAST(t.range AS INTEGER) AS t, s, day,
-        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(q).join(", ")}) AS holiday,
+        strftime(day, '%m-%d') IN (${B3_FIXED_HOLIDAYS.map(sqlString).join(", ")}) AS holiday,
         5 + 95 * ((hash(t.range, 0, 0) % 1000003) / 1000003.0) AS p0
       FROM range(1, ${spec.tickers + 1}) AS t CROSS JOIN days
     ),
@@ -165,8 +158,8 @@ export async function generateRaw(spec: RawSpec): Promise<number> {
         round(close * 1.1, 2), round(adj_close * 1.1, 4), volume + 1, ${at("20:30:00")}
       FROM grid WHERE duplicated
       ORDER BY ticker, trade_date, ingested_at
-    ) TO ${q(path)} (FORMAT parquet, COMPRESSION snappy)`);
-  const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${q(path)})`);
+    ) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
+  const [count] = await rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(path)})`);
   return Number(count?.n);
 }
 
@@ -174,52 +167,6 @@ interface ScaleRun {
   m: Measured;
   facts: Facts;
 }
-
-/** Row counts, one float checksum and the month flags' counts: enough to see that two engines did the same job. */
-interface Facts {
-  refined: number;
-  aggregated: number;
-  sumMedia: number;
-  /** Aggregated rows with mes_fechado, and with mes_completo. */
-  closed: number;
-  complete: number;
-}
-async function lakeFacts(lake: string): Promise<Facts> {
-  const files = (table: string) => q(join(lake, table, "**", "*.parquet"));
-  // A peer may leave out a flag column: its count is then missing (NaN), a reported difference.
-  const aggregatedColumns = new Set(
-    (await rows(`DESCRIBE SELECT * FROM read_parquet(${files("aggregated")})`)).map((c) =>
-      String(c.column_name),
-    ),
-  );
-  const countOf = (flag: string) =>
-    aggregatedColumns.has(flag)
-      ? `(SELECT count(*) FILTER (WHERE ${flag}) FROM read_parquet(${files("aggregated")}))`
-      : "CAST('NaN' AS DOUBLE)";
-  const [r] = await rows(`
-    SELECT (SELECT count(*) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS refined,
-      (SELECT sum(media_movel_7d) FROM read_parquet(${files("refined")}, hive_partitioning = false)) AS media,
-      (SELECT count(*) FROM read_parquet(${files("aggregated")})) AS aggregated,
-      ${countOf("mes_fechado")} AS closed, ${countOf("mes_completo")} AS complete`);
-  return {
-    refined: Number(r?.refined),
-    aggregated: Number(r?.aggregated),
-    sumMedia: Number(r?.media),
-    closed: Number(r?.closed),
-    complete: Number(r?.complete),
-  };
-}
-/** A flag's count, or that the column is missing (NaN). */
-const flagCount = (n: number, what: string) =>
-  Number.isNaN(n) ? `no ${what} column` : `${fmt(n, 0)} ${what}`;
-const factsText = (f: Facts) =>
-  `${fmt(f.refined, 0)} refined rows, ${fmt(f.aggregated, 0)} aggregated rows (${flagCount(f.closed, "mes_fechado")}, ${flagCount(f.complete, "mes_completo")}), Σ media_movel_7d ${fmt(f.sumMedia, 3)}`;
-const sameFacts = (a: Facts, b: Facts) =>
-  a.refined === b.refined &&
-  a.aggregated === b.aggregated &&
-  a.closed === b.closed &&
-  a.complete === b.complete &&
-  Math.abs(a.sumMedia - b.sumMedia) <= 1e-9 * Math.abs(a.sumMedia);
 
 /**
  * A new lake holding only `raw`, or a copy of `base` plus `raw`. Nothing is deleted while engines are

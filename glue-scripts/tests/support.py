@@ -8,6 +8,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +37,21 @@ RAW_SCHEMA = T.StructType(
     ]
 )
 RAW_COLUMN_NAMES = [f.name for f in RAW_SCHEMA.fields]
+
+
+def run_script(
+    args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """transform.py run as a script, the way Glue starts it, with `args` and `env` on top of this
+    process's environment; its output captured as text."""
+    return subprocess.run(
+        [sys.executable, transform.__file__, *args],
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def yahoo_bars(symbol: str, first: date, last: date, ingested_at: datetime) -> list[dict]:

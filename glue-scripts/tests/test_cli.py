@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 from support import (
@@ -16,23 +13,22 @@ from support import (
     read_aggregated,
     read_json,
     read_refined,
+    run_script,
     uri,
 )
 
 import transform
 
-SCRIPT = transform.__file__
-
 
 def test_script_runs_with_glue_style_arguments(spark, tmp_path):
     lake = tmp_path / "lake"
     raw = place_golden_raw(lake)
-    result = subprocess.run(
+    result = run_script(
         [
-            sys.executable, SCRIPT, "--JOB_NAME", "transform_job_test", "--raw_path", uri(raw),
+            "--JOB_NAME", "transform_job_test", "--raw_path", uri(raw),
             "--lake_root", uri(lake) + "/", "--job-bookmark-option", "job-bookmark-disable",
         ],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -43,10 +39,7 @@ def test_script_runs_with_glue_style_arguments(spark, tmp_path):
 
 
 def test_script_bad_input_exits_1_with_the_reason(tmp_path):
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--raw_path", uri(tmp_path / "missing.parquet"), "--lake_root", uri(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_script(["--raw_path", uri(tmp_path / "missing.parquet"), "--lake_root", uri(tmp_path)], cwd=tmp_path)
     assert result.returncode == 1
     assert f"transform: raw file not found: {uri(tmp_path / 'missing.parquet')}" in result.stderr
     assert result.stdout == ""
@@ -54,7 +47,7 @@ def test_script_bad_input_exits_1_with_the_reason(tmp_path):
 
 
 def test_script_usage_error_exits_2():
-    result = subprocess.run([sys.executable, SCRIPT, "--lake_root", "file:///tmp/x"], capture_output=True, text=True)
+    result = run_script(["--lake_root", "file:///tmp/x"])
     assert result.returncode == 2
     assert "--raw_path" in result.stderr
 
@@ -75,11 +68,9 @@ def test_lock_arguments():
 def test_a_run_killed_mid_publish_is_completed_by_the_next_run(spark, tmp_path):
     lake = tmp_path / "lake"
     raw = place_golden_raw(lake)
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--raw_path", uri(raw), "--lake_root", uri(lake)],
-        env={**os.environ, transform.FAULT_ENV: "publish:step:3"},
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_script(
+        ["--raw_path", uri(raw), "--lake_root", uri(lake)], cwd=tmp_path, env={transform.FAULT_ENV: "publish:step:3"}
+    )
     # Killed like kill -9 at the third step: no summary, the journal, its staging and its lock left.
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
     assert result.stdout == ""

@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import subprocess
-import sys
 import time
 from contextlib import redirect_stderr
 
@@ -18,13 +15,13 @@ from support import (
     place_golden_raw,
     read_json,
     read_refined,
+    run_script,
     table_digests,
     uri,
 )
 
 import transform
 
-SCRIPT = transform.__file__
 PHASE_NAMES = ["startup", "read", "compute", "write", "other", "total"]
 
 
@@ -39,11 +36,9 @@ def phase_report(stderr: str) -> dict:
 def test_the_script_reports_its_phases_and_writes_the_same_tables(spark, tmp_path):
     lake = tmp_path / "lake"
     raw = place_golden_raw(lake)
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--raw_path", uri(raw), "--lake_root", uri(lake)],
-        env={**os.environ, transform.PHASE_TIMINGS_ENV: "1"},
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_script(
+        ["--raw_path", uri(raw), "--lake_root", uri(lake)], cwd=tmp_path, env={transform.PHASE_TIMINGS_ENV: "1"}
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     # stdout is still the run summary alone, and the tables are the golden ones.
     summary = json.loads(result.stdout)

@@ -143,7 +143,6 @@ function applyJournal(lakeRoot: string, journal: PublishJournal): void {
     faultPoint("publish:step");
     tablesMovedWhole.add(table);
   }
-  const parents = new Set<string>();
   for (const [folder, names] of Object.entries(journal.files)) {
     if (tablesMovedWhole.has(tableOf(folder))) continue;
     const target = join(lakeRoot, folder);
@@ -153,8 +152,7 @@ function applyJournal(lakeRoot: string, journal: PublishJournal): void {
       // of a folder made and a rename per file, and a reader sees it complete or not at all. It
       // then holds what the engine staged there, the files listed (engines stage nothing else),
       // so there is nothing left to move or remove.
-      if (!parents.has(dirname(target))) mkdirSync(dirname(target), { recursive: true });
-      parents.add(dirname(target));
+      mkdirSync(dirname(target), { recursive: true });
       renameSync(stagedFolder, target);
       faultPoint("publish:step");
       continue;

@@ -13,6 +13,7 @@ import {
   RAW_STOCKS,
   REFINED_STOCKS,
 } from "../lake/tables.ts";
+import { sqlString } from "../sql-string.ts";
 import type { QueryResult } from "./result.ts";
 
 function duckdbColumnList(table: LakeTableDeclaration): string {
@@ -27,8 +28,6 @@ export const TABLE_COLUMNS = {
   refined_stocks: duckdbColumnList(REFINED_STOCKS),
   aggregated_stocks: duckdbColumnList(AGGREGATED_STOCKS),
 } as const;
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Creates the three views over `lakeRoot` on `connection`. */
 export async function createLakeViews(
@@ -85,7 +84,7 @@ export async function createLakeViews(
  * Completes a publish that a crashed transform left half done, before reading. A writer still at
  * work holds the lock and finishes its own publish: then this reads what is there, without waiting.
  */
-export async function recoverBeforeReading(lakeRoot: string): Promise<void> {
+async function recoverBeforeReading(lakeRoot: string): Promise<void> {
   if (!needsRecovery(lakeRoot)) return;
   let lock: Awaited<ReturnType<typeof acquireLakeLock>>;
   try {
@@ -101,22 +100,35 @@ export async function recoverBeforeReading(lakeRoot: string): Promise<void> {
   }
 }
 
-/** Runs `sql` over the lake's views and returns plain values. */
-export async function queryLake(lakeRoot: string, sql: string): Promise<QueryResult> {
+/**
+ * Runs `work` on a DuckDB connection holding the lake's views, after completing any half-done
+ * publish; the connection is closed when `work` settles.
+ */
+export async function withLakeViews<T>(
+  lakeRoot: string,
+  work: (connection: DuckDBConnection) => Promise<T>,
+): Promise<T> {
   await recoverBeforeReading(lakeRoot);
   const instance = await createDuckDb();
   const connection = await instance.connect();
   try {
     await createLakeViews(connection, lakeRoot);
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Runs `sql` over the lake's views and returns plain values. */
+export function queryLake(lakeRoot: string, sql: string): Promise<QueryResult> {
+  return withLakeViews(lakeRoot, async (connection) => {
     const reader = await connection.runAndReadAll(sql);
     return {
       columns: reader.columnNames(),
       rows: reader.getRows().map((row) => row.map(plainValue)),
     };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 /** A DuckDB value as a JSON-friendly scalar: safe big integers as numbers, dates as YYYY-MM-DD. */

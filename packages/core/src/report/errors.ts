@@ -2,9 +2,7 @@
 import { B3Error } from "../errors.ts";
 
 export type ReportErrorCode =
-  /** The lake folder does not exist. */
-  | "LakeMissing"
-  /** The lake exists but refined holds no session yet. */
+  /** The lake holds no refined session (no lake there yet, or none transformed). */
   | "LakeEmpty"
   /** The page could not be written where asked. */
   | "WriteFailed";

@@ -1,8 +1,6 @@
 /** What `b3 report` shows about a local lake: per ticker its sessions (close, MA7, volume), monthly aggregates, raw rows dropped per reason and gaps in its history. */
-import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { createDuckDb } from "../duckdb-instance.ts";
-import { createLakeViews, plainValue, recoverBeforeReading } from "../query/lake-duckdb.ts";
+import { plainValue, withLakeViews } from "../query/lake-duckdb.ts";
 import { ReportError } from "./errors.ts";
 import { historyGaps } from "./gaps.ts";
 import { type RawOutcome, rawOutcomes } from "./raw-drops.ts";
@@ -57,27 +55,11 @@ export interface LakeReportOptions {
 }
 
 /** Reads the report's data from the local lake at `lakeRoot`; throws a ReportError when there is nothing to report. */
-export async function readLakeReport(
+export function readLakeReport(
   lakeRoot: string,
   options: LakeReportOptions = {},
 ): Promise<LakeReport> {
-  if (!existsSync(lakeRoot)) {
-    throw new ReportError("LakeMissing", `there is no lake at ${lakeRoot}`, {
-      remedy:
-        "build one first (b3 run, or npm run demo for an offline sample lake in .lake/demo), or point to an existing lake",
-      settings: ["lake"],
-    });
-  }
-  await recoverBeforeReading(lakeRoot);
-  const instance = await createDuckDb();
-  const db = await instance.connect();
-  try {
-    await createLakeViews(db, lakeRoot);
-    return await readFromViews(db, lakeRoot, options);
-  } finally {
-    db.closeSync();
-    instance.closeSync();
-  }
+  return withLakeViews(lakeRoot, (db) => readFromViews(db, lakeRoot, options));
 }
 
 async function readFromViews(

@@ -15,6 +15,7 @@ import {
   stagedFiles,
 } from "../lake/publish.ts";
 import { DUCKDB_TYPES, RAW_STOCKS } from "../lake/tables.ts";
+import { sqlString } from "../sql-string.ts";
 import { TransformError } from "./errors.ts";
 import { OWN_PARTITIONS_ONLY, withKeysAllInRun } from "./first-run.ts";
 import { type PhaseTimer, phaseTimer } from "./profile.ts";
@@ -72,8 +73,6 @@ export interface DuckDbTransformOptions {
 /** The ingestion date a raw file's folder names (`…/ingestion_date=D/<file>`). */
 const INGESTION_DATE_FOLDER = /ingestion_date=(\d{4}-\d{2}-\d{2})[\\/][^\\/]+$/;
 
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
 export async function transformWithDuckDB(
   options: DuckDbTransformOptions,
 ): Promise<TransformSummary> {
@@ -113,7 +112,7 @@ async function transformLocked(
   await db.run("SET preserve_insertion_order = false");
   // When DuckDB spills to disk, it does so inside the run's own staging folder (not the working
   // folder): removed with it by the publish or by the next run's recovery.
-  await db.run(`SET temp_directory = ${q(join(staging, ".duckdb-spill"))}`);
+  await db.run(`SET temp_directory = ${sqlString(join(staging, ".duckdb-spill"))}`);
   timer.mark("open duckdb");
   try {
     const raw = await registerRaw(db, lakeRoot, rawPath);
@@ -214,13 +213,13 @@ async function registerRaw(
   // A file the state lists, unchanged, was checked when it was applied: only the others are read.
   for (const file of pending) await checkRawSchema(db, file);
   const read = (list: string[]) =>
-    `SELECT * FROM read_parquet([${list.map(q).join(", ")}], hive_partitioning = false)`;
+    `SELECT * FROM read_parquet([${list.map(sqlString).join(", ")}], hive_partitioning = false)`;
   await db.run(`CREATE VIEW raw_input AS ${read([rawPath])}`);
   await db.run(`CREATE VIEW raw_all AS ${read(files)}`);
   await db.run(`CREATE VIEW raw_pending AS ${read(pending)}`);
   const dates = files.map((f) => INGESTION_DATE_FOLDER.exec(f)?.[1]);
   await db.run(
-    `CREATE TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : q(d)})`).join(", ")}) AS t(d)`,
+    `CREATE TABLE raw_files AS SELECT CAST(d AS DATE) AS ingestion_date FROM (VALUES ${dates.map((d) => `(${d === undefined ? "NULL" : sqlString(d)})`).join(", ")}) AS t(d)`,
   );
   const count = await db.runAndReadAll("SELECT count(*) FROM raw_input");
   if (Number(count.getRows()[0]?.[0]) === 0) {
@@ -256,7 +255,7 @@ async function checkRawSchema(db: DuckDBConnection, rawPath: string): Promise<vo
   let columns: { name: string; type: string }[];
   try {
     const described = await db.runAndReadAll(
-      `DESCRIBE SELECT * FROM read_parquet(${q(rawPath)}, hive_partitioning = false)`,
+      `DESCRIBE SELECT * FROM read_parquet(${sqlString(rawPath)}, hive_partitioning = false)`,
     );
     columns = described
       .getRowObjectsJson()
@@ -309,7 +308,7 @@ async function registerRefinedHistory(
     files.length > 0
       ? `SELECT nome_acao, abertura, fechamento, max, min, volume_negociado, media_movel_7d, lag_1d, lag_2d, lag_3d,
                 fechamento_ajustado, data_pregao
-         FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
+         FROM read_parquet([${files.map(sqlString).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true)`
       : emptySql;
   if (narrowed === null) {
     await db.run(`CREATE TABLE refined_history AS (\n${select}\n)`);
@@ -389,7 +388,7 @@ async function stage(
       for (const where of lane)
         await connection.run(
           `COPY (SELECT * FROM refined_rows WHERE ${where} ORDER BY data_pregao, nome_acao)
-           TO ${q(join(staging, "refined"))}
+           TO ${sqlString(join(staging, "refined"))}
            (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (data_pregao), OVERWRITE_OR_IGNORE true)`,
         );
     };
@@ -415,7 +414,7 @@ async function stage(
   mkdirSync(join(staging, "aggregated"));
   await db.run(
     `COPY (SELECT * FROM aggregated_rows ORDER BY nome_acao, mes_referencia)
-     TO ${q(join(staging, "aggregated", "part-00000.parquet"))} (FORMAT parquet, COMPRESSION snappy)`,
+     TO ${sqlString(join(staging, "aggregated", "part-00000.parquet"))} (FORMAT parquet, COMPRESSION snappy)`,
   );
   timer.mark("stage aggregated");
   return { emptied: written.filter((p) => !withRows.has(p)) };
@@ -444,7 +443,7 @@ function dateRanges(
     while (k < count && seen / total > k / count) k++;
   }
   if (starts.length === 0) return ["TRUE"];
-  const bounds = starts.map((d) => `DATE ${q(d)}`);
+  const bounds = starts.map((d) => `DATE ${sqlString(d)}`);
   return [
     `data_pregao < ${bounds[0]}`,
     ...bounds.slice(1).map((b, i) => `data_pregao >= ${bounds[i]} AND data_pregao < ${b}`),

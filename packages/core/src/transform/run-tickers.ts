@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { AGGREGATED_STOCKS, DUCKDB_TYPES } from "../lake/tables.ts";
+import { sqlString } from "../sql-string.ts";
 
 /**
  * Why this is exact: raw only grows, and every refined or aggregated value of a ticker is a function
@@ -19,8 +20,6 @@ export interface RunTickers {
   /** refined_rows_total and newest_session of the whole table, the other tickers included. */
   wholeTableTotals: () => Promise<{ refined_rows_total: number; newest_session: unknown }>;
 }
-
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 const parquetFiles = (folder: string) =>
   existsSync(folder)
@@ -46,7 +45,7 @@ export async function narrowToRunTickers(
   if (Number(undated.getRows()[0]?.[0]) > 0) return null;
   const aggregatedFiles = parquetFiles(join(lakeRoot, "aggregated"));
   if (aggregatedFiles.length === 0) return null;
-  const readAggregated = `read_parquet([${aggregatedFiles.map(q).join(", ")}], hive_partitioning = false)`;
+  const readAggregated = `read_parquet([${aggregatedFiles.map(sqlString).join(", ")}], hive_partitioning = false)`;
   const described = (
     await db.runAndReadAll(`DESCRIBE SELECT * FROM ${readAggregated}`)
   ).getRowObjectsJson();
@@ -62,7 +61,7 @@ export async function narrowToRunTickers(
     .getRows()
     .map((r) => String(r[0]));
   if (tickers.length === 0) return null;
-  const list = tickers.map(q).join(", ");
+  const list = tickers.map(sqlString).join(", ");
   const runTickerFilter = (column: string) => `${column} IN (${list})`;
   await db.run(
     `CREATE TABLE lake_aggregated AS SELECT * FROM ${readAggregated} WHERE NOT ${runTickerFilter("nome_acao")}`,
@@ -77,7 +76,7 @@ export async function narrowToRunTickers(
     return null;
   }
   await db.run(
-    `CREATE OR REPLACE VIEW raw_all AS SELECT * FROM read_parquet([${rawFiles.map(q).join(", ")}], hive_partitioning = false) WHERE ${runTickerFilter("ticker")}`,
+    `CREATE OR REPLACE VIEW raw_all AS SELECT * FROM read_parquet([${rawFiles.map(sqlString).join(", ")}], hive_partitioning = false) WHERE ${runTickerFilter("ticker")}`,
   );
 
   return {
@@ -107,7 +106,7 @@ export async function narrowToRunTickers(
       const othersNewest =
         files.length === 0
           ? "SELECT CAST(NULL AS DATE) AS d"
-          : `SELECT MAX(data_pregao) AS d FROM read_parquet([${files.map(q).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true) WHERE NOT ${runTickerFilter("nome_acao")}`;
+          : `SELECT MAX(data_pregao) AS d FROM read_parquet([${files.map(sqlString).join(", ")}], hive_partitioning = true, hive_types = {'data_pregao': DATE}, union_by_name = true) WHERE NOT ${runTickerFilter("nome_acao")}`;
       const [row] = (
         await db.runAndReadAll(`SELECT
           (SELECT CAST(SUM(dias_pregao) AS BIGINT) FROM aggregated_rows) AS refined_rows_total,
